@@ -1,0 +1,76 @@
+// The command line: argv → command → exit code. The only layer that knows about exit codes;
+// bin/corral.js sets process.exitCode from what main returns.
+import { createRequire } from 'node:module';
+import { CorralError } from '../errors.js';
+import { manifestJsonSchema } from '../manifest/schema/manifest.js';
+import { EXIT, processIo, type Io } from './io.js';
+import { validateCommand } from './validate.js';
+
+const usage = `usage: corral <command> [options]
+
+commands:
+  validate [<manifest>]   check a manifest; --json, --platform windows|linux, --plan
+  schema                  print the manifest's JSON Schema (draft-07)
+  help [<command>]        show help
+  version                 print corral's version
+
+Every command that reads a manifest takes -c/--config <file> (default ./corral.yaml).
+Not built yet: run, service, install, uninstall, status, start, stop, restart, reload, logs.
+`;
+
+type Command = (args: string[], io: Io) => Promise<number>;
+
+const commands: Readonly<Record<string, Command>> = {
+  validate: validateCommand,
+  schema: (_args, io) => {
+    io.stdout(`${JSON.stringify(manifestJsonSchema(), null, 2)}\n`);
+    return Promise.resolve(EXIT.ok);
+  },
+  version: (_args, io) => {
+    io.stdout(`${version()}\n`);
+    return Promise.resolve(EXIT.ok);
+  },
+};
+
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    const topic = name === 'help' ? rest[0] : undefined;
+    if (topic !== undefined && topic in commands) return run(commands[topic] as Command, ['--help'], io);
+    io.stdout(usage);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version' || name === '-v') return run(commands['version'] as Command, [], io);
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
+  if (command === undefined) {
+    io.stderr(`corral: unknown command "${name}"\n\n${usage}`);
+    return EXIT.usage;
+  }
+  return run(command, rest, io);
+}
+
+async function run(command: Command, args: string[], io: Io): Promise<number> {
+  try {
+    return await command(args, io);
+  } catch (error) {
+    if (error instanceof CorralError) {
+      io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
+      return EXIT.usage;
+    }
+    if (isParseArgsError(error)) {
+      io.stderr(`corral: ${(error as Error).message}\nhint: corral help\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function version(): string {
+  const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
+  return `corral ${pkg.version}`;
+}
