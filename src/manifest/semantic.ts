@@ -35,7 +35,7 @@ function invalidKey(ctx: SemanticContext, process: string, key: string): boolean
 
 export function checkSemantics(m: ResolvedManifest, ctx: SemanticContext): void {
   const { sink } = ctx;
-  if (ctx.names.size === 0) {
+  if (ctx.names.size === 0 && !ctx.invalid.has('processes')) {
     sink.error(
       'E_NO_PROCESSES',
       positionOf(ctx, 'processes'),
@@ -45,6 +45,7 @@ export function checkSemantics(m: ResolvedManifest, ctx: SemanticContext): void 
     );
     return;
   }
+  if (ctx.names.size === 0) return;
   if (m.processes.length === ctx.names.size && m.processes.every((p) => p.disabled)) {
     sink.warning(
       'W_ALL_DISABLED',
@@ -215,7 +216,7 @@ function checkFiles(m: ResolvedManifest, ctx: SemanticContext): void {
         'W_CWD_MISSING',
         positionOf(ctx, where, `processes.${p.name}`),
         where,
-        `the folder ${p.cwd} does not exist (yet); ${p.name} cannot start until it does`,
+        `the folder ${ctx.displayPath(p.cwd)} does not exist (yet); ${p.name} cannot start until it does`,
       );
     }
   }

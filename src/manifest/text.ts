@@ -51,7 +51,7 @@ export function decodeManifest(bytes: Uint8Array, sink: DiagnosticSink): string 
       'E_EMPTY',
       start,
       '',
-      'the file is empty',
+      text.trim() === '' ? 'the file is empty' : 'the file holds only comments',
       'a manifest needs at least `version: 1`, `service: { name: ... }` and `processes:`',
     );
     return null;

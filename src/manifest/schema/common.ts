@@ -122,7 +122,7 @@ export class RegexSchema extends Schema<string> {
         'E_REGEX',
         ctx.position(node),
         path,
-        `the regular expression ${JSON.stringify(value)} does not compile: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`,
+        `the regular expression ${JSON.stringify(value)} does not compile: ${(error as Error).message.split(': ').at(-1) ?? ''}`,
         'this is a JavaScript regular expression; in YAML, quote it with single quotes so backslashes stay as written',
       );
       return INVALID;

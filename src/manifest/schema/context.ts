@@ -57,7 +57,18 @@ export class YamlCheckContext implements CheckContext {
         }
         return INVALID;
       }
-      current = current.resolve(this.doc) ?? null;
+      const target = current.resolve(this.doc) as Node | undefined;
+      if (target === undefined) {
+        this.sink.error(
+          'E_YAML_SYNTAX',
+          this.position(current),
+          path,
+          `the alias *${current.source} refers to no anchor`,
+          `define the anchor first, with &${current.source}, above this line`,
+        );
+        return INVALID;
+      }
+      current = target;
     }
     return current;
   }

@@ -527,6 +527,8 @@ export class MapSchema<V> extends Schema<Readonly<Record<string, V>>> {
     private readonly name: string,
     /** Return the valid entries even when others are invalid; the invalid ones are marked in the context. */
     private readonly partial = false,
+    /** Shown when something else is written: `{ db: ready, cache: started }`. */
+    private readonly example?: string,
   ) {
     super();
   }
@@ -542,13 +544,22 @@ export class MapSchema<V> extends Schema<Readonly<Record<string, V>>> {
   }
   check(node: Node | null, path: string, ctx: CheckContext): Checked<Readonly<Record<string, V>>> {
     if (node !== null && isScalar(node) && node.value === null) node = null;
-    if (node !== null && !isMap(node)) return typeError(ctx, node, path, this.expected());
+    if (node !== null && !isMap(node)) {
+      return typeError(
+        ctx,
+        node,
+        path,
+        this.expected(),
+        this.example === undefined ? undefined : `for example ${this.example}`,
+      );
+    }
     const out = nullRecord<V>();
     let ok = true;
     for (const entry of node === null ? [] : entriesOf(node, path, ctx)) {
       const keyPath = childPath(path, entry.key);
       if (!this.keyRule.pattern.test(entry.key)) {
         ok = false;
+        ctx.markInvalid(path);
         ctx.sink.error(
           this.keyRule.code,
           ctx.position(entry.keyNode),

@@ -84,7 +84,13 @@ export const processSchema = () =>
       shell: opt(bool().describe('Run command through the shell (sh -c / cmd.exe /d /s /c). Default false.')),
       cwd: opt(nonEmptyText().describe("Working directory (default: the manifest's folder).")),
       env: opt(
-        new MapSchema(new ScalarTextSchema(), envNameRule, 'a mapping of variable names to values').describe(
+        new MapSchema(
+          new ScalarTextSchema(),
+          envNameRule,
+          'a mapping of variable names to values',
+          false,
+          'env: { PORT: 8080 }',
+        ).describe(
           "Variables added to the supervisor's environment; ${VAR} expands from corral's environment.",
         ),
       ),
@@ -94,6 +100,8 @@ export const processSchema = () =>
           oneOf('started', 'ready', 'completed'),
           processNameRule,
           'a mapping of process names to started, ready or completed',
+          false,
+          'depends_on: { db: ready, cache: started }',
         ).describe('Processes this one waits for, each with the condition to wait for.'),
       ),
       ready: opt(readyProbe()),

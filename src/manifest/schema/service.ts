@@ -41,46 +41,49 @@ const account = () =>
   );
 
 export const serviceSchema = () =>
-  new ObjectSchema({
-    name: req(
-      new StringSchema({
-        rule: {
-          test: (v) => SERVICE_NAME.test(v),
-          code: 'E_NAME',
-          message: (v) => `"${v}" is not a valid service name`,
-          hint: 'a service name has letters, digits, _, . and - (at most 80 characters), and starts with a letter or digit',
-          jsonPattern: SERVICE_NAME.source,
-        },
-      }).describe('The Windows service name / systemd unit name; it also names the control channel.'),
-    ),
-    display_name: opt(text().describe('Shown in services.msc (default: name).')),
-    description: opt(text().describe('Shown in services.msc.')),
-    start_type: opt(
-      oneOf('auto', 'delayed-auto', 'manual', 'disabled').describe(
-        'How the service starts at boot (default auto).',
+  new ObjectSchema(
+    {
+      name: req(
+        new StringSchema({
+          rule: {
+            test: (v) => SERVICE_NAME.test(v),
+            code: 'E_NAME',
+            message: (v) => `"${v}" is not a valid service name`,
+            hint: 'a service name has letters, digits, _, . and - (at most 80 characters), and starts with a letter or digit',
+            jsonPattern: SERVICE_NAME.source,
+          },
+        }).describe('The Windows service name / systemd unit name; it also names the control channel.'),
       ),
-    ),
-    account: opt(account().describe('The account the service runs as (default LocalSystem).')),
-    stop_timeout: opt(
-      duration().describe('Hard cap for stopping everything; what is left is killed (default 60s).'),
-    ),
-    preshutdown_timeout: opt(
-      duration().describe('Windows: accept PRESHUTDOWN and stop within this budget at system shutdown.'),
-    ),
-    failure_actions: opt(
-      new ObjectSchema({
-        reset_after: opt(
-          duration().describe('Reset the failure count after this long without failures (default 1d).'),
+      display_name: opt(text().describe('Shown in services.msc (default: name).')),
+      description: opt(text().describe('Shown in services.msc.')),
+      start_type: opt(
+        oneOf('auto', 'delayed-auto', 'manual', 'disabled').describe(
+          'How the service starts at boot (default auto).',
         ),
-        command: opt(nonEmptyText().describe('The command line run by a run action.')),
-        reboot_message: opt(text().describe('The message broadcast before a reboot action.')),
-        actions: opt(
-          new ArraySchema(failureAction(), { name: 'a list of failure actions' }).describe(
-            'What the SCM does after the 1st, 2nd, 3rd... failure; the last repeats (default: restart after 10s, after 1m, then none).',
+      ),
+      account: opt(account().describe('The account the service runs as (default LocalSystem).')),
+      stop_timeout: opt(
+        duration().describe('Hard cap for stopping everything; what is left is killed (default 60s).'),
+      ),
+      preshutdown_timeout: opt(
+        duration().describe('Windows: accept PRESHUTDOWN and stop within this budget at system shutdown.'),
+      ),
+      failure_actions: opt(
+        new ObjectSchema({
+          reset_after: opt(
+            duration().describe('Reset the failure count after this long without failures (default 1d).'),
           ),
-        ),
-      }).describe('Windows service recovery actions, used when the service stops with an error.'),
-    ),
-  }).describe('The service corral runs as.');
+          command: opt(nonEmptyText().describe('The command line run by a run action.')),
+          reboot_message: opt(text().describe('The message broadcast before a reboot action.')),
+          actions: opt(
+            new ArraySchema(failureAction(), { name: 'a list of failure actions' }).describe(
+              'What the SCM does after the 1st, 2nd, 3rd... failure; the last repeats (default: restart after 10s, after 1m, then none).',
+            ),
+          ),
+        }).describe('Windows service recovery actions, used when the service stops with an error.'),
+      ),
+    },
+    { name: 'a mapping like { name: my-service }' },
+  ).describe('The service corral runs as.');
 
 export type ServiceInput = Infer<ReturnType<typeof serviceSchema>>;

@@ -22,7 +22,13 @@ import {
   StringSchema,
   UnionSchema,
   nullRecord,
+  INVALID,
+  Schema,
+  type Checked,
+  type JsonSchema,
 } from './dsl.js';
+import type { Node } from 'yaml';
+import type { CheckContext } from './context.js';
 import { VariantSchema, type Variant } from './variant.js';
 
 const timeoutHint = (step: string) => (key: string) =>
@@ -75,13 +81,35 @@ type HttpRequest =
 const stdinArgument = () =>
   new UnionSchema<StdinInput>('text to write, or { text, close }', [
     { when: 'string', schema: text() },
-    {
-      when: 'mapping',
-      schema: new ObjectSchema({ text: opt(text()), close: opt(bool()) }),
-    },
+    { when: 'mapping', schema: new StdinObject() },
   ]);
 
 type StdinInput = string | { text?: string; close?: boolean };
+
+/** `{ text, close }`: at least one of them, or the step would do nothing. */
+class StdinObject extends Schema<StdinInput> {
+  readonly #object = new ObjectSchema({ text: opt(text()), close: opt(bool()) });
+  expected(): string {
+    return 'a mapping with text and/or close';
+  }
+  json(): JsonSchema {
+    return { ...this.#object.json(), minProperties: 1 };
+  }
+  check(node: Node | null, path: string, ctx: CheckContext): Checked<StdinInput> {
+    const value = this.#object.check(node, path, ctx);
+    if (value !== INVALID && value.text === undefined && value.close !== true) {
+      ctx.sink.error(
+        'E_STOP_STEP',
+        ctx.position(node),
+        path,
+        'this stdin step neither writes text nor closes stdin',
+        'write { text: "quit" } or { close: true }',
+      );
+      return INVALID;
+    }
+    return value;
+  }
+}
 
 const timeout = () => req(duration().describe('How long to wait for the process to exit after this step.'));
 

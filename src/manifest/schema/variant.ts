@@ -4,6 +4,7 @@
 import { isMap, isScalar, type Node } from 'yaml';
 import type { DiagnosticCode } from '../codes.js';
 import type { Platform } from '../spec.js';
+import { closest } from '../suggest.js';
 import type { CheckContext } from './context.js';
 import {
   childPath,
@@ -82,12 +83,13 @@ export class VariantSchema<T> extends Schema<T> {
     const kinds = this.variants.map((v) => v.key);
     if (named.length === 0) {
       const keys = entries.map((e) => e.key);
+      const guess = keys.map((k) => closest(k, kinds)).find((g) => g !== undefined);
       ctx.sink.error(
         this.code,
         ctx.position(node),
         path,
         `expected ${this.name}, got a mapping with ${keys.length === 0 ? 'no keys' : keys.map((k) => `"${k}"`).join(', ')}`,
-        `name one of: ${kinds.join(', ')}`,
+        guess === undefined ? `name one of: ${kinds.join(', ')}` : `did you mean ${guess}?`,
       );
       return INVALID;
     }
@@ -161,7 +163,13 @@ export class VariantSchema<T> extends Schema<T> {
     const bare = this.bare.find((b) => b.word === word);
     if (bare !== undefined) return bare.value;
     const variant = this.variants.find((v) => v.key === word);
-    const hint = variant !== undefined ? this.bareHint(word) : undefined;
+    const guess = closest(word, [...this.bare.map((b) => b.word), ...this.variants.map((v) => v.key)]);
+    const hint =
+      variant !== undefined
+        ? this.bareHint(word)
+        : guess !== undefined
+          ? `did you mean ${guess}?`
+          : undefined;
     ctx.sink.error(
       this.code,
       ctx.position(node),
