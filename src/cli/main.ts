@@ -2,7 +2,7 @@
 // bin/corral.js sets process.exitCode from what main returns.
 import { createRequire } from 'node:module';
 import { CorralError } from '../errors.js';
-import { manifestJsonSchema } from '../manifest/schema/manifest.js';
+import { renderJsonSchema } from '../manifest/schema/emit.js';
 import { EXIT, processIo, type Io } from './io.js';
 import { validateCommand } from './validate.js';
 
@@ -23,7 +23,7 @@ type Command = (args: string[], io: Io) => Promise<number>;
 const commands: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   schema: (_args, io) => {
-    io.stdout(`${JSON.stringify(manifestJsonSchema(), null, 2)}\n`);
+    io.stdout(renderJsonSchema());
     return Promise.resolve(EXIT.ok);
   },
   version: (_args, io) => {

@@ -25,7 +25,7 @@ function cycleFrom(start: string, graph: Graph, members: ReadonlySet<string>): s
   while (queue.length > 0) {
     const node = queue.shift() as string;
     for (const next of graph.get(node) ?? []) {
-      if (!members.has(next)) continue;
+      if (!members.has(next) || next === node) continue; // a self-loop is not the component's cycle
       if (next === start) {
         const path = [node];
         while (path[0] !== start) path.unshift(previous.get(path[0] as string) as string);
@@ -92,27 +92,53 @@ function stronglyConnected(graph: Graph): string[][] {
 }
 
 /**
+ * Processes in dependency order (each after everything it depends on), by Kahn's algorithm, ties
+ * in graph order. Iterative, so a chain of thousands cannot overflow the stack. Requires an acyclic
+ * graph; dependencies outside the graph are ignored.
+ */
+export function dependencyOrder(graph: Graph): string[] {
+  const waiting = new Map<string, number>();
+  const dependents = new Map<string, string[]>();
+  for (const node of graph.keys()) dependents.set(node, []);
+  for (const [node, deps] of graph) {
+    const inside = [...new Set(deps)].filter((d) => graph.has(d) && d !== node);
+    waiting.set(node, inside.length);
+    for (const dep of inside) dependents.get(dep)?.push(node);
+  }
+  const ready = [...graph.keys()].filter((n) => waiting.get(n) === 0);
+  const order: string[] = [];
+  for (let i = 0; i < ready.length; i++) {
+    const node = ready[i] as string;
+    order.push(node);
+    for (const d of dependents.get(node) ?? []) {
+      const left = (waiting.get(d) ?? 0) - 1;
+      waiting.set(d, left);
+      if (left === 0) ready.push(d);
+    }
+  }
+  if (order.length !== graph.size) {
+    const stuck = [...graph.keys()].find((n) => !order.includes(n)) ?? '';
+    throw new Error(`dependency cycle through ${stuck}`);
+  }
+  return order;
+}
+
+/**
  * Start waves: each wave's processes depend only on earlier waves, so a wave can start in
  * parallel. Requires an acyclic graph; dependencies outside the graph are ignored.
  */
 export function startWaves(graph: Graph): string[][] {
   const level = new Map<string, number>();
-  const levelOf = (node: string, seen: Set<string>): number => {
-    const known = level.get(node);
-    if (known !== undefined) return known;
-    if (seen.has(node)) throw new Error(`dependency cycle through ${node}`);
-    seen.add(node);
+  for (const node of dependencyOrder(graph)) {
     let l = 0;
-    for (const dep of graph.get(node) ?? []) if (graph.has(dep)) l = Math.max(l, levelOf(dep, seen) + 1);
-    seen.delete(node);
+    for (const dep of graph.get(node) ?? []) {
+      const depLevel = dep === node ? undefined : level.get(dep);
+      if (depLevel !== undefined) l = Math.max(l, depLevel + 1);
+    }
     level.set(node, l);
-    return l;
-  };
-  const waves: string[][] = [];
-  for (const node of graph.keys()) {
-    const l = levelOf(node, new Set());
-    (waves[l] ??= []).push(node);
   }
+  const waves: string[][] = [];
+  for (const node of graph.keys()) (waves[level.get(node) ?? 0] ??= []).push(node);
   return waves;
 }
 
@@ -127,24 +153,27 @@ export function longestStopPath(
 ): { path: string[]; total: number } {
   const dependents = new Map<string, string[]>();
   for (const node of graph.keys()) dependents.set(node, []);
-  for (const [node, deps] of graph) for (const dep of deps) dependents.get(dep)?.push(node);
-  const best = new Map<string, { total: number; path: string[] }>();
-  const solve = (node: string): { total: number; path: string[] } => {
-    const known = best.get(node);
-    if (known !== undefined) return known;
-    let tail: { total: number; path: string[] } = { total: 0, path: [] };
+  for (const [node, deps] of graph) for (const dep of deps) if (dep !== node) dependents.get(dep)?.push(node);
+  // Dependents stop first, so solve in reverse dependency order; equal totals go to the path whose
+  // last process comes first in graph order, so the answer does not depend on the solving order.
+  const rank = new Map([...graph.keys()].map((n, i) => [n, i]));
+  type Path = { total: number; path: string[] };
+  const better = (a: Path, b: Path) =>
+    a.total > b.total ||
+    (a.total === b.total &&
+      a.path.length > 0 &&
+      (rank.get(a.path.at(-1) ?? '') ?? 0) < (rank.get(b.path.at(-1) ?? '') ?? Infinity));
+  const best = new Map<string, Path>();
+  let worst: Path = { total: 0, path: [] };
+  for (const node of dependencyOrder(graph).reverse()) {
+    let tail: Path = { total: 0, path: [] };
     for (const d of dependents.get(node) ?? []) {
-      const candidate = solve(d);
-      if (candidate.total > tail.total) tail = candidate;
+      const candidate = best.get(d);
+      if (candidate !== undefined && candidate.total > 0 && better(candidate, tail)) tail = candidate;
     }
     const result = { total: tail.total + cost(node), path: [...tail.path, node] };
     best.set(node, result);
-    return result;
-  };
-  let worst: { total: number; path: string[] } = { total: 0, path: [] };
-  for (const node of graph.keys()) {
-    const r = solve(node);
-    if (r.total > worst.total) worst = r;
+    if (result.total > 0 && better(result, worst)) worst = result;
   }
   return worst;
 }

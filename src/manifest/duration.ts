@@ -16,7 +16,10 @@ export function parseDuration(input: string | number): Parsed<number> {
     return {
       ok: false,
       message: `expected ${example}, got ${input}`,
-      hint: `add a unit: "${input}s" for seconds, "${input}ms" for milliseconds`,
+      hint:
+        input < 0
+          ? 'durations cannot be negative'
+          : `add a unit: "${input}s" for seconds, "${input}ms" for milliseconds`,
     };
   }
   const text = input.trim();

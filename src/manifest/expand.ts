@@ -1,5 +1,6 @@
 /**
  * `${VAR}` and `${VAR:-default}` expansion in manifest strings, from the supervisor's environment.
+ * The default applies when VAR is unset or empty; `${VAR}` of an empty VAR is the empty string.
  * `$$` is a literal `$`; a `$` not followed by `{` or `$` is kept as it is.
  */
 export type Expansion = { ok: true; value: string } | { ok: false; message: string; hint: string };
@@ -46,8 +47,10 @@ export function expandVariables(text: string, env: Readonly<Record<string, strin
         hint: 'a variable name has letters, digits and _ and does not start with a digit: ${NAME} or ${NAME:-default}',
       };
     }
+    // Only string values: process.env inherits toString, constructor, ... from Object.prototype.
+    // As in sh and docker compose, `:-` also replaces a variable that is set but empty.
     const value = env[name];
-    if (value !== undefined) out += value;
+    if (typeof value === 'string' && (value !== '' || sep === -1)) out += value;
     else if (sep !== -1) out += inner.slice(sep + 2);
     else {
       return {

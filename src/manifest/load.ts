@@ -35,12 +35,17 @@ export function hostPlatform(): Platform {
 
 /** Reads and checks a manifest. Throws CorralError(E_READ) only when the file cannot be read. */
 export async function loadManifest(file: string, options: LoadOptions = {}): Promise<LoadResult> {
-  const bytes = await readManifestBytes(file);
-  return checkManifest(bytes, path.resolve(file), { ...options, displayPath: options.displayPath ?? file });
+  const { bytes, size } = await readManifestBytes(file);
+  return checkManifest(
+    bytes,
+    path.resolve(file),
+    { ...options, displayPath: options.displayPath ?? file },
+    size,
+  );
 }
 
 /** Reads at most one byte past the size limit, so /dev/zero or a 10 GB log cannot hang us. */
-async function readManifestBytes(file: string): Promise<Uint8Array> {
+async function readManifestBytes(file: string): Promise<{ bytes: Uint8Array; size: number }> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, 'r');
@@ -54,7 +59,7 @@ async function readManifestBytes(file: string): Promise<Uint8Array> {
       if (bytesRead === 0) break;
       length += bytesRead;
     }
-    return buffer.subarray(0, length);
+    return { bytes: buffer.subarray(0, length), size: Math.max(stat.size, length) };
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
     const hint =
@@ -68,7 +73,12 @@ async function readManifestBytes(file: string): Promise<Uint8Array> {
 }
 
 /** Checks manifest bytes as if read from `file` (absolute). Pure apart from env_file/cwd checks. */
-export function checkManifest(bytes: Uint8Array, file: string, options: LoadOptions = {}): LoadResult {
+export function checkManifest(
+  bytes: Uint8Array,
+  file: string,
+  options: LoadOptions = {},
+  fileSize = bytes.length,
+): LoadResult {
   const display = options.displayPath ?? file;
   const platform = options.platform ?? hostPlatform();
   const sink = new DiagnosticSink(display);
@@ -76,7 +86,7 @@ export function checkManifest(bytes: Uint8Array, file: string, options: LoadOpti
     manifest: sink.errorCount === 0 ? manifest : null,
     diagnostics: sink.sorted(),
   });
-  const text = decodeManifest(bytes, sink);
+  const text = decodeManifest(bytes, sink, fileSize);
   if (text === null) return result(null);
   const parsed = parseYaml(text, sink);
   if (parsed === null) return result(null);

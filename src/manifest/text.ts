@@ -4,19 +4,27 @@ import type { DiagnosticSink, Position } from './diagnostics.js';
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
 /** Flow collections nested deeper than this are refused before parsing: the yaml parser runs out of memory near 100,000. */
 export const MAX_FLOW_DEPTH = 64;
+/** Lines indented further are refused before parsing: the parser's stack overflows near 900 levels of block nesting. */
+export const MAX_INDENT = 256;
 
 /**
  * Turns the raw bytes of a manifest into text, or reports why it cannot be one:
  * too large, not UTF-8, contains NUL, empty. Returns null after reporting.
  */
-export function decodeManifest(bytes: Uint8Array, sink: DiagnosticSink): string | null {
+export function decodeManifest(
+  bytes: Uint8Array,
+  sink: DiagnosticSink,
+  fileSize = bytes.length,
+): string | null {
   const start = { line: 1, col: 1 };
   if (bytes.length > MAX_MANIFEST_BYTES) {
     sink.error(
       'E_TOO_LARGE',
       start,
       '',
-      `the file is ${formatMegabytes(bytes.length)}; a manifest may be at most 1 MB`,
+      fileSize > MAX_MANIFEST_BYTES
+        ? `the file is ${formatMegabytes(fileSize)}; a manifest may be at most 1 MB`
+        : 'the file is larger than 1 MB; a manifest may be at most 1 MB',
       'is this the right file? A manifest for hundreds of processes is well under 1 MB',
     );
     return null;
@@ -56,6 +64,17 @@ export function decodeManifest(bytes: Uint8Array, sink: DiagnosticSink): string 
     );
     return null;
   }
+  const indented = firstOverIndented(text);
+  if (indented !== -1) {
+    sink.error(
+      'E_TOO_DEEP',
+      positionOfChar(text, indented),
+      '',
+      `this line is indented more than ${MAX_INDENT} columns`,
+      'a manifest never needs more than a few levels; is this the right file?',
+    );
+    return null;
+  }
   const deep = firstTooDeepFlow(text);
   if (deep !== -1) {
     sink.error(
@@ -71,7 +90,14 @@ export function decodeManifest(bytes: Uint8Array, sink: DiagnosticSink): string 
 }
 
 function isBlank(text: string): boolean {
-  return text.split('\n').every((line) => /^\s*(#.*)?$/.test(line));
+  // Any YAML line break: `.` stops at \r, so a CRLF comment line would not look blank otherwise.
+  return text.split(/\r\n|\r|\n/).every((line) => /^\s*(#.*)?$/.test(line));
+}
+
+/** Index of the first line indented more than MAX_INDENT columns; -1 when none. */
+function firstOverIndented(text: string): number {
+  const m = new RegExp(`(^|\\n)( {${MAX_INDENT + 1}})`).exec(text);
+  return m === null ? -1 : m.index + (m[1] ?? '').length;
 }
 
 /** Index of the first `[` or `{` beyond MAX_FLOW_DEPTH, outside quotes and comments; -1 when none. */
@@ -136,7 +162,12 @@ function positionOfByte(bytes: Uint8Array, offset: number): Position {
       lineStart = i + 1;
     }
   }
-  return { line, col: offset - lineStart + 1 };
+  // Columns count characters, as positionOfChar does; the bytes before offset are valid UTF-8,
+  // and a BOM (kept out of the text) is not a column.
+  const before = new TextDecoder('utf-8', { ignoreBOM: lineStart !== 0 }).decode(
+    bytes.subarray(lineStart, offset),
+  );
+  return { line, col: before.length + 1 };
 }
 
 export function positionOfChar(text: string, index: number): Position {

@@ -109,7 +109,7 @@ export class RegexSchema extends Schema<string> {
     return 'a regular expression';
   }
   json(): JsonSchema {
-    return this.withDescription({ type: 'string', minLength: 1, format: 'regex' });
+    return this.withDescription({ type: 'string', minLength: 1 });
   }
   check(node: Node | null, path: string, ctx: CheckContext): Checked<string> {
     const value = new StringSchema({ minLength: 1 }).check(node, path, ctx);

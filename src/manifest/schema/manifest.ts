@@ -68,11 +68,23 @@ export const manifestSchema = () =>
 
 export type ManifestInput = Infer<ReturnType<typeof manifestSchema>>;
 
-/** manifest.schema.json: draft-07, generated from the schema above. */
+/**
+ * manifest.schema.json: draft-07, generated from the schema above. The process shape is emitted
+ * once, under definitions, and referenced by `defaults` and `processes`.
+ */
 export function manifestJsonSchema(): JsonSchema {
+  const root = manifestSchema().json() as { properties: Record<string, Record<string, unknown>> };
+  const { defaults, processes } = root.properties;
+  const processJson = processSchema().json();
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     title: 'corral manifest',
-    ...manifestSchema().json(),
+    ...root,
+    properties: {
+      ...root.properties,
+      defaults: { description: defaults?.['description'], $ref: '#/definitions/process' },
+      processes: { ...processes, additionalProperties: { $ref: '#/definitions/process' } },
+    },
+    definitions: { process: processJson },
   };
 }
