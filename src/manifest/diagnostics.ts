@@ -54,9 +54,19 @@ export class DiagnosticSink {
     return this.#items.filter((d) => d.severity === 'error').length;
   }
 
-  /** Diagnostics in file order (stable for equal positions). */
+  /**
+   * Diagnostics in file order (stable for equal positions). The same problem found twice (an
+   * anchor merged into two places) is kept once, under the first path it was found at.
+   */
   sorted(): readonly Diagnostic[] {
-    return [...this.#items].sort(
+    const seen = new Set<string>();
+    const unique = this.#items.filter((d) => {
+      const key = [d.file, d.line, d.col, d.code, d.message].join('\0');
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    return unique.sort(
       (a, b) =>
         Number(a.file !== this.file) - Number(b.file !== this.file) ||
         a.file.localeCompare(b.file) ||

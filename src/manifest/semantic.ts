@@ -76,7 +76,7 @@ export function checkSemantics(m: ResolvedManifest, ctx: SemanticContext): void 
   }
   const reported = new Set<string>();
   for (const p of m.processes) checkStopList(p, ctx, reported);
-  if (cycles.length === 0 && complete && ctx.serviceValid) checkStopBudget(m, graph, ctx);
+  if (cycles.length === 0 && complete && ctx.serviceValid) checkStopBudget(m, stopGraph(m), ctx);
   if (ctx.checkFilesystem) checkFiles(m, ctx);
 }
 
@@ -158,6 +158,23 @@ function checkStopList(p: ProcessSpec, ctx: SemanticContext, reported: Set<strin
       'add kill as the last step',
     );
   }
+}
+
+/**
+ * The dependencies that order a stop. A `completed` dependency has exited before its dependents
+ * started, so it does not wait for them: that edge is left out.
+ */
+export function stopGraph(m: ResolvedManifest): Graph {
+  const enabled = m.processes.filter((p) => !p.disabled);
+  const names = new Set(enabled.map((p) => p.name));
+  return new Map(
+    enabled.map((p) => [
+      p.name,
+      Object.entries(p.depends_on)
+        .filter(([d, condition]) => condition !== 'completed' && d !== p.name && names.has(d))
+        .map(([d]) => d),
+    ]),
+  );
 }
 
 /** ms a process may take to stop in the worst case: every step's timeout before kill. */

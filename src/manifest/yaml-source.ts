@@ -2,6 +2,9 @@ import { LineCounter, parseDocument, type Document, type YAMLError } from 'yaml'
 import type { DiagnosticCode } from './codes.js';
 import type { DiagnosticSink } from './diagnostics.js';
 
+/** Parser errors with a precise cause of their own, always shown; others may only echo the first. */
+const SPECIFIC = new Set(['TAB_AS_INDENT', 'TAG_RESOLVE_FAILED', 'MULTIPLE_DOCS']);
+
 /** Syntax errors past this many are summarized: one broken bracket can cascade into hundreds. */
 const MAX_SYNTAX_ERRORS = 10;
 
@@ -32,7 +35,12 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml | null
     const { line } = lines.linePos(problem.pos[0]);
     if (!firstPerLine.has(line)) firstPerLine.set(line, problem);
   }
-  const shown = [...firstPerLine.values()];
+  // After the first generic syntax error the parser is often lost, and what follows only echoes it:
+  // show that one and count the rest. Tabs, tags and a second document are reported wherever they are.
+  const all = [...firstPerLine.values()];
+  const firstGeneric = all.findIndex((p) => !SPECIFIC.has(p.code));
+  const echoes = firstGeneric === -1 ? [] : all.filter((p, i) => i > firstGeneric && !SPECIFIC.has(p.code));
+  const shown = all.filter((p) => !echoes.includes(p));
   const sourceLines = text.split('\n');
   for (const problem of shown.slice(0, MAX_SYNTAX_ERRORS)) {
     const { line, col } = lines.linePos(problem.pos[0]);
@@ -47,6 +55,17 @@ export function parseYaml(text: string, sink: DiagnosticSink): ParsedYaml | null
       { line, col },
       '',
       `...and ${shown.length - MAX_SYNTAX_ERRORS} more lines with YAML errors`,
+    );
+  }
+  const firstEcho = echoes[0];
+  if (firstEcho !== undefined) {
+    const { line, col } = lines.linePos(firstEcho.pos[0]);
+    sink.error(
+      'E_YAML_SYNTAX',
+      { line, col },
+      '',
+      `${echoes.length} more YAML syntax error${echoes.length === 1 ? '' : 's'} from here on, likely caused by the first one`,
+      'fix the first error and validate again',
     );
   }
   return null;

@@ -171,16 +171,20 @@ service shop ("Shop"), 4 processes
 logs in ${path.join(tmp, 'logs')}
 
 start, wave by wave (a process starts as soon as what it waits for is up):
-   1  db      node db.js  ready: tcp within 1m
-   2  api     node api.js --port 7402  (waits for db ready)
-   2  worker  node "my worker.js"  (waits for db started)
-   3  web     node web.js  (waits for api started)
+   1  db      node db.js
+              ready: tcp within 1m; restart on-failure
+   2  api     node api.js --port 7402
+              waits for db ready; restart on-failure
+   2  worker  node "my worker.js"
+              waits for db started; restart on-failure
+   3  web     node web.js
+              waits for api started; restart on-failure
 
 stop, in reverse (a process stops after everything that depends on it):
-   1  web     graceful 10s → kill
+   1  web     graceful (SIGTERM) 10s → kill
    2  api     http POST 10s → kill
-   2  worker  graceful 10s → kill
-   3  db      command 20s → graceful 5s → kill
+   2  worker  graceful (SIGTERM) 10s → kill
+   3  db      command 20s → graceful (SIGTERM) 5s → kill
 
 worst-case stop: 45s along web → api → db (stop_timeout 1m)
 `);

@@ -78,6 +78,7 @@ export const command = (): UnionSchema<CommandInput> =>
 
 export const httpUrl = (): StringSchema =>
   new StringSchema({
+    name: 'an http:// or https:// URL',
     rule: {
       test: isHttpUrl,
       code: 'E_URL',

@@ -109,11 +109,17 @@ interface StringRule {
 }
 
 export class StringSchema extends Schema<string> {
-  constructor(private readonly options: { readonly minLength?: number; readonly rule?: StringRule } = {}) {
+  constructor(
+    private readonly options: {
+      readonly minLength?: number;
+      readonly rule?: StringRule;
+      readonly name?: string;
+    } = {},
+  ) {
     super();
   }
   expected(): string {
-    return this.options.minLength === undefined ? 'a string' : 'a non-empty string';
+    return this.options.name ?? (this.options.minLength === undefined ? 'a string' : 'a non-empty string');
   }
   json(): JsonSchema {
     const s: Record<string, unknown> = { type: 'string' };
@@ -232,8 +238,16 @@ export class BooleanSchema extends Schema<boolean> {
 }
 
 export class EnumSchema<const V extends string> extends Schema<V> {
+  #aliases: Readonly<Record<string, V>> = {};
+
   constructor(private readonly values: readonly V[]) {
     super();
+  }
+
+  /** Words people bring from other tools (`no`, `healthy`), answered with "did you mean ...?". */
+  aliases(map: Readonly<Record<string, V>>): this {
+    this.#aliases = map;
+    return this;
   }
   expected(): string {
     const quoted = this.values.map((v) => v);
@@ -247,7 +261,7 @@ export class EnumSchema<const V extends string> extends Schema<V> {
     if (value === INVALID) return INVALID;
     if (typeof value === 'string' && (this.values as readonly string[]).includes(value)) return value as V;
     if (typeof value !== 'string') return typeError(ctx, node, path, this.expected());
-    const guess = closest(value, this.values);
+    const guess = Object.hasOwn(this.#aliases, value) ? this.#aliases[value] : closest(value, this.values);
     ctx.sink.error(
       'E_ENUM',
       ctx.position(node),
@@ -424,6 +438,8 @@ export class ObjectSchema<F extends Fields> extends Schema<ObjectValue<F>> {
       readonly unknownKeyHint?: (key: string) => string | undefined;
       /** Return the valid keys even when others are invalid (for the manifest's top level). */
       readonly partial?: boolean;
+      /** Said when a plain word is written instead of the mapping (`restart: never`). */
+      readonly scalarHint?: (value: string) => string | undefined;
     } = {},
   ) {
     super();
@@ -449,7 +465,16 @@ export class ObjectSchema<F extends Fields> extends Schema<ObjectValue<F>> {
   }
   check(node: Node | null, path: string, ctx: CheckContext): Checked<ObjectValue<F>> {
     if (node !== null && isScalar(node) && node.value === null) node = null;
-    if (node !== null && !isMap(node)) return typeError(ctx, node, path, this.expected());
+    if (node !== null && !isMap(node)) {
+      const word = isScalar(node) && typeof node.value === 'string' ? node.value : undefined;
+      return typeError(
+        ctx,
+        node,
+        path,
+        this.expected(),
+        word === undefined ? undefined : this.options.scalarHint?.(word),
+      );
+    }
     const out: Record<string, unknown> = {};
     let ok = true;
     const present = new Set<string>();

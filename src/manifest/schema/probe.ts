@@ -43,6 +43,7 @@ const httpProbe = () =>
 /** The four checks a probe can make, each with the options the probe kind allows. */
 function checks<P>(
   options: Fields,
+  unknownKeyHint: (key: string) => string | undefined,
   build: (check: ProbeCheck, o: Readonly<Record<string, unknown>>) => P,
 ): Variant<P>[] {
   return [
@@ -52,12 +53,14 @@ function checks<P>(
         anyOf: [{ type: 'string' }, { type: 'integer', minimum: 1, maximum: 65535 }],
       }).describe('Passes when a TCP connection to host:port succeeds.'),
       options,
+      unknownKeyHint,
       build: (a, o) => build({ kind: 'tcp', ...(a as TcpAddress) }, o),
     },
     {
       key: 'http',
       value: httpProbe().describe('Passes when the URL answers with a 2xx status (default method GET).'),
       options,
+      unknownKeyHint,
       build: (value, o) => {
         const r = value as HttpProbe;
         const request = typeof r === 'string' ? { url: r } : r;
@@ -76,6 +79,7 @@ function checks<P>(
       key: 'exec',
       value: command().describe('Passes when this command exits with code 0.'),
       options: { ...options, shell: opt(bool()) },
+      unknownKeyHint,
       build: (cmd, o) => {
         const shell = o['shell'] === true;
         return build({ kind: 'exec', command: commandArgs(cmd as CommandInput, shell), shell }, o);
@@ -87,6 +91,7 @@ function checks<P>(
         "Passes when a line of the process's stdout or stderr matches this regular expression.",
       ),
       options,
+      unknownKeyHint,
       build: (pattern, o) => build({ kind: 'log', pattern: pattern as string }, o),
     },
   ];
@@ -109,6 +114,8 @@ export const readyProbe = (): VariantSchema<ReadyProbe> =>
           duration().describe('Wait this long after the spawn before the first attempt (default 0).'),
         ),
       },
+      (key) =>
+        key === 'every' ? 'a ready probe retries after each interval: write interval: 1s' : undefined,
       (check, o) => ({
         check,
         timeout: (o['timeout'] as number | undefined) ?? READY_DEFAULTS.timeout,
@@ -137,6 +144,7 @@ export const livenessProbe = (): VariantSchema<LivenessProbe> =>
           ),
         ),
       },
+      (key) => (key === 'interval' ? 'liveness checks run at every: write every: 10s' : undefined),
       (check, o) => ({
         check,
         every: (o['every'] as number | undefined) ?? LIVENESS_DEFAULTS.every,

@@ -32,37 +32,58 @@ export const rotation = () =>
   }).describe('When log files are rotated and how many are kept.');
 
 export const restart = () =>
-  new ObjectSchema({
-    policy: opt(
-      oneOf('always', 'on-failure', 'never').describe('When to restart after an exit (default on-failure).'),
-    ),
-    success_codes: opt(
-      new ArraySchema(int(), { minItems: 1, name: 'a list of exit codes' }).describe(
-        'Exit codes that mean success (default [0]).',
+  new ObjectSchema(
+    {
+      policy: opt(
+        oneOf('always', 'on-failure', 'never')
+          .aliases({ no: 'never', 'unless-stopped': 'always', onfailure: 'on-failure' })
+          .describe('When to restart after an exit (default on-failure).'),
       ),
-    ),
-    delay: opt(duration().describe('Wait before the first restart (default 1s).')),
-    backoff: opt(num(1).describe('Each further restart waits this many times longer (default 2).')),
-    max_delay: opt(duration().describe('The longest wait between restarts (default 60s).')),
-    jitter: opt(num(0, 1).describe('Random spread added to each delay, as a fraction of it (default 0.1).')),
-    reset_after: opt(
-      duration().describe('Uptime after which delays and attempts start afresh (default 30s).'),
-    ),
-    limit: opt(
-      new ObjectSchema({
-        restarts: opt(int(0).describe('Restarts allowed within the window (default 5).')),
-        window: opt(duration().describe('The sliding window (default 60s).')),
-      }).describe('At most this many restarts within this window; then on_limit applies.'),
-    ),
-    on_limit: opt(
-      oneOf('cool-down', 'give-up', 'stop-service').describe(
-        'What happens at the limit: wait cool_down and try again, stay failed, or stop the whole service (default cool-down).',
+      success_codes: opt(
+        new ArraySchema(int(), { minItems: 1, name: 'a list of exit codes' }).describe(
+          'Exit codes that mean success (default [0]).',
+        ),
       ),
-    ),
-    cool_down: opt(
-      duration().describe('How long to wait at the limit with on_limit: cool-down (default 5m).'),
-    ),
-  }).describe('The restart policy.');
+      delay: opt(duration().describe('Wait before the first restart (default 1s).')),
+      backoff: opt(num(1).describe('Each further restart waits this many times longer (default 2).')),
+      max_delay: opt(duration().describe('The longest wait between restarts (default 60s).')),
+      jitter: opt(
+        num(0, 1).describe('Random spread added to each delay, as a fraction of it (default 0.1).'),
+      ),
+      reset_after: opt(
+        duration().describe('Uptime after which delays and attempts start afresh (default 30s).'),
+      ),
+      limit: opt(
+        new ObjectSchema({
+          restarts: opt(int(0).describe('Restarts allowed within the window (default 5).')),
+          window: opt(duration().describe('The sliding window (default 60s).')),
+        }).describe('At most this many restarts within this window; then on_limit applies.'),
+      ),
+      on_limit: opt(
+        oneOf('cool-down', 'give-up', 'stop-service').describe(
+          'What happens at the limit: wait cool_down and try again, stay failed, or stop the whole service (default cool-down).',
+        ),
+      ),
+      cool_down: opt(
+        duration().describe('How long to wait at the limit with on_limit: cool-down (default 5m).'),
+      ),
+    },
+    { scalarHint: restartWordHint },
+  ).describe('The restart policy.');
+
+/** `restart: never` (as docker compose writes it) → `restart: { policy: never }`. */
+const RESTART_WORDS = new Map([
+  ['always', 'always'],
+  ['on-failure', 'on-failure'],
+  ['never', 'never'],
+  ['no', 'never'],
+  ['unless-stopped', 'always'],
+]);
+
+function restartWordHint(word: string): string | undefined {
+  const policy = RESTART_WORDS.get(word);
+  return policy === undefined ? undefined : `restart takes a mapping: restart: { policy: ${policy} }`;
+}
 
 const envFile = () =>
   new UnionSchema<string | readonly string[]>('a path or a list of paths', [
@@ -97,7 +118,12 @@ export const processSchema = () =>
       env_file: opt(envFile().describe('KEY=VALUE files read at each start; env wins over them.')),
       depends_on: opt(
         new MapSchema(
-          oneOf('started', 'ready', 'completed'),
+          oneOf('started', 'ready', 'completed').aliases({
+            healthy: 'ready',
+            service_healthy: 'ready',
+            service_started: 'started',
+            service_completed_successfully: 'completed',
+          }),
           processNameRule,
           'a mapping of process names to started, ready or completed',
           false,

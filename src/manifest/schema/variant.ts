@@ -83,13 +83,18 @@ export class VariantSchema<T> extends Schema<T> {
     const kinds = this.variants.map((v) => v.key);
     if (named.length === 0) {
       const keys = entries.map((e) => e.key);
+      const bareKey = keys.find((k) => this.bare.some((b) => b.word === k));
       const guess = keys.map((k) => closest(k, kinds)).find((g) => g !== undefined);
       ctx.sink.error(
         this.code,
         ctx.position(node),
         path,
         `expected ${this.name}, got a mapping with ${keys.length === 0 ? 'no keys' : keys.map((k) => `"${k}"`).join(', ')}`,
-        guess === undefined ? `name one of: ${kinds.join(', ')}` : `did you mean ${guess}?`,
+        bareKey !== undefined
+          ? `${bareKey} takes nothing: write it as the bare word ${bareKey}`
+          : guess === undefined
+            ? `name one of: ${kinds.join(', ')}`
+            : `did you mean ${guess}?`,
       );
       return INVALID;
     }

@@ -307,3 +307,25 @@ describe('every problem at once', () => {
     expect(diagnostics.map((d) => d.code)).toEqual(['E_ADDRESS']);
   });
 });
+
+describe('worst-case stop budget', () => {
+  const manifest = (condition: string) => `version: 1
+service: { name: demo, stop_timeout: 25s }
+processes:
+  migrate: { command: x, restart: { policy: never }, stop: [ { graceful: 10s }, kill ] }
+  db: { command: x, depends_on: { migrate: ${condition} }, stop: [ { graceful: 20s }, kill ] }
+`;
+
+  it('chains the stop times of a started dependency and its dependent', () => {
+    expect(check(manifest('started')).diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        'W_STOP_BUDGET',
+        'the worst-case ordered stop takes 30s along db → migrate (db 20s + migrate 10s), more than service.stop_timeout (25s)',
+      ],
+    ]);
+  });
+
+  it('does not chain a completed dependency: it exited before its dependents started', () => {
+    expect(check(manifest('completed')).diagnostics).toEqual([]);
+  });
+});
