@@ -430,6 +430,57 @@ export type ObjectValue<F extends Fields> = {
   -readonly [K in keyof F as F[K]['required'] extends true ? never : K]?: Infer<F[K]['schema']>;
 };
 
+/**
+ * Checks a mapping's entries against the fields it may have: reports unknown keys (with a
+ * suggestion among `known`), checks each value (marking failures invalid), and reports missing
+ * required fields at `node`. Returns the valid values and whether everything was valid.
+ */
+export function checkFields(
+  entries: readonly Entry[],
+  fields: Fields,
+  node: Node | null,
+  path: string,
+  ctx: CheckContext,
+  options: {
+    readonly known: readonly string[];
+    readonly unknownKeyHint?: (key: string) => string | undefined;
+    readonly missing: (key: string) => string;
+  },
+): { values: Record<string, unknown>; ok: boolean } {
+  const values: Record<string, unknown> = {};
+  let ok = true;
+  const present = new Set<string>();
+  for (const entry of entries) {
+    const keyPath = childPath(path, entry.key);
+    const field = Object.hasOwn(fields, entry.key) ? fields[entry.key] : undefined;
+    if (field === undefined) {
+      ok = false;
+      reportUnknownKey(entry, keyPath, options.known, ctx, options.unknownKeyHint?.(entry.key));
+      continue;
+    }
+    present.add(entry.key);
+    ctx.record(keyPath, ctx.position(entry.keyNode));
+    const v = field.schema.check(entry.value, keyPath, ctx);
+    if (v === INVALID) {
+      ok = false;
+      ctx.markInvalid(keyPath);
+    } else values[entry.key] = v;
+  }
+  for (const [key, field] of Object.entries(fields)) {
+    if (field.required && !present.has(key)) {
+      ok = false;
+      ctx.sink.error(
+        'E_REQUIRED',
+        ctx.position(node),
+        path,
+        options.missing(key),
+        `add ${key}: ${field.schema.expected()}`,
+      );
+    }
+  }
+  return { values, ok };
+}
+
 export class ObjectSchema<F extends Fields> extends Schema<ObjectValue<F>> {
   constructor(
     readonly fields: F,
@@ -475,43 +526,12 @@ export class ObjectSchema<F extends Fields> extends Schema<ObjectValue<F>> {
         word === undefined ? undefined : this.options.scalarHint?.(word),
       );
     }
-    const out: Record<string, unknown> = {};
-    let ok = true;
-    const present = new Set<string>();
-    for (const entry of node === null ? [] : entriesOf(node, path, ctx)) {
-      const keyPath = childPath(path, entry.key);
-      const field = Object.hasOwn(this.fields, entry.key) ? this.fields[entry.key] : undefined;
-      if (field === undefined) {
-        ok = false;
-        reportUnknownKey(
-          entry,
-          keyPath,
-          Object.keys(this.fields),
-          ctx,
-          this.options.unknownKeyHint?.(entry.key),
-        );
-        continue;
-      }
-      present.add(entry.key);
-      ctx.record(keyPath, ctx.position(entry.keyNode));
-      const v = field.schema.check(entry.value, keyPath, ctx);
-      if (v === INVALID) {
-        ok = false;
-        ctx.markInvalid(keyPath);
-      } else out[entry.key] = v;
-    }
-    for (const [key, field] of Object.entries(this.fields)) {
-      if (field.required && !present.has(key)) {
-        ok = false;
-        ctx.sink.error(
-          'E_REQUIRED',
-          ctx.position(node),
-          path,
-          `missing required key "${key}"`,
-          `add ${key}: ${field.schema.expected()}`,
-        );
-      }
-    }
+    const entries = node === null ? [] : entriesOf(node, path, ctx);
+    const { values: out, ok } = checkFields(entries, this.fields, node, path, ctx, {
+      known: Object.keys(this.fields),
+      ...(this.options.unknownKeyHint === undefined ? {} : { unknownKeyHint: this.options.unknownKeyHint }),
+      missing: (key) => `missing required key "${key}"`,
+    });
     if (!ok) ctx.markInvalid(path);
     return ok || this.options.partial === true ? (out as ObjectValue<F>) : INVALID;
   }

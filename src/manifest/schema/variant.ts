@@ -7,10 +7,10 @@ import type { Platform } from '../spec.js';
 import { closest } from '../suggest.js';
 import type { CheckContext } from './context.js';
 import {
+  checkFields,
   childPath,
   entriesOf,
   INVALID,
-  reportUnknownKey,
   Schema,
   typeError,
   type Checked,
@@ -126,41 +126,20 @@ export class VariantSchema<T> extends Schema<T> {
     ctx.record(headPath, ctx.position(head.keyNode));
     const value = variant.value.check(head.value, headPath, ctx);
     if (value === INVALID) ok = false;
-    const options: Record<string, unknown> = {};
-    const present = new Set<string>();
-    for (const e of entries) {
-      if (e === head) continue;
-      const keyPath = childPath(path, e.key);
-      const field = Object.hasOwn(variant.options, e.key) ? variant.options[e.key] : undefined;
-      if (field === undefined) {
-        ok = false;
-        reportUnknownKey(
-          e,
-          keyPath,
-          [variant.key, ...Object.keys(variant.options)],
-          ctx,
-          variant.unknownKeyHint?.(e.key),
-        );
-        continue;
-      }
-      present.add(e.key);
-      ctx.record(keyPath, ctx.position(e.keyNode));
-      const v = field.schema.check(e.value, keyPath, ctx);
-      if (v === INVALID) ok = false;
-      else options[e.key] = v;
-    }
-    for (const [key, field] of Object.entries(variant.options)) {
-      if (field.required && !present.has(key)) {
-        ok = false;
-        ctx.sink.error(
-          'E_REQUIRED',
-          ctx.position(node),
-          path,
-          `${variant.key} needs "${key}"`,
-          `add ${key}: ${field.schema.expected()}`,
-        );
-      }
-    }
+    const rest = checkFields(
+      entries.filter((e) => e !== head),
+      variant.options,
+      node,
+      path,
+      ctx,
+      {
+        known: [variant.key, ...Object.keys(variant.options)],
+        ...(variant.unknownKeyHint === undefined ? {} : { unknownKeyHint: variant.unknownKeyHint }),
+        missing: (key) => `${variant.key} needs "${key}"`,
+      },
+    );
+    if (!rest.ok) ok = false;
+    const options = rest.values;
     return ok ? variant.build(value, options) : INVALID;
   }
 
