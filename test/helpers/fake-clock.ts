@@ -35,6 +35,12 @@ export class FakeClock implements Clock {
     this.#now = target;
   }
 
+  /** When the next timer is due, or undefined when none is waiting. */
+  get nextAt(): number | undefined {
+    const times = this.#timers.filter((t) => !t.cancelled).map((t) => t.at);
+    return times.length === 0 ? undefined : Math.min(...times);
+  }
+
   /** Timers still waiting to fire. */
   get pending(): number {
     return this.#timers.filter((t) => !t.cancelled).length;
