@@ -1,0 +1,258 @@
+// The POSIX ProcessLauncher: each child in its own session and process group (so a signal reaches
+// its whole group, and a group kill from outside does not reach corral), stdout and stderr read
+// line by line, spawn problems found before spawning so the message can name the key and path.
+//
+// Whole-tree kill: the child, its process group, and every descendant found in /proc by ppid
+// (a grandchild in a session of its own included), each killed by pid + start time, repeated
+// until none is left, since a dying tree can still fork. Orphans that left the tree entirely are
+// the keeper's and the subreaper's job (docs/design/linux-containment.md).
+import { constants as fsConstants } from 'node:fs';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+import { execa } from 'execa';
+import {
+  SpawnError,
+  type Child,
+  type ChildHandlers,
+  type CommandResult,
+  type ProcessLauncher,
+  type SpawnRequest,
+} from '../types.js';
+import { descendantsOf, identify, isAlive, listProcesses, type ProcessIdentity } from './proc.js';
+
+/** After the child exits, how long its output may still drain before the exit is reported anyway. */
+export const OUTPUT_GRACE_MS = 200;
+/** How long killTree keeps killing (a tree that forks as fast as it is killed) before giving up. */
+export const KILL_DEADLINE_MS = 5_000;
+
+export class PosixLauncher implements ProcessLauncher {
+  async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
+    checkSpawnable(request);
+    const [file, ...args] = request.command as [string, ...string[]];
+    const subprocess = execa(file, args, {
+      cwd: request.cwd,
+      env: request.env,
+      extendEnv: false,
+      shell: request.shell ? '/bin/sh' : false,
+      detached: true,
+      stdin: request.stdin ? 'pipe' : 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: false,
+      stripFinalNewline: false,
+    });
+    const pid = await spawned(subprocess, request);
+    const identity = identify(pid) ?? { pid, startTime: -1 };
+    const drained = [
+      readLines(subprocess.stdout, 'stdout', handlers),
+      readLines(subprocess.stderr, 'stderr', handlers),
+    ];
+    subprocess.once('exit', (code, signal) => {
+      // A grandchild may hold stdout open long after the child is gone: wait for the output only
+      // briefly, then report the exit and let go of the streams.
+      const timer = setTimeout(() => {
+        subprocess.stdout.destroy();
+        subprocess.stderr.destroy();
+      }, OUTPUT_GRACE_MS);
+      void Promise.all(drained).then(() => {
+        clearTimeout(timer);
+        handlers.onExit(code, signal);
+      });
+    });
+    return {
+      pid,
+      identity,
+      write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
+      closeStdin: () => subprocess.stdin?.end(),
+    };
+  }
+
+  graceful(child: Child): void {
+    this.signal(child, 'SIGTERM');
+  }
+
+  signal(child: Child, signal: string): void {
+    if (!isAlive(child.identity)) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+    }
+  }
+
+  async killTree(child: Child): Promise<void> {
+    const deadline = Date.now() + KILL_DEADLINE_MS;
+    for (;;) {
+      const targets = treeOf(child.identity);
+      if (targets.length === 0) return;
+      for (const target of targets) killIfSame(target);
+      if (Date.now() > deadline) {
+        throw new Error(
+          `could not kill the tree of pid ${child.pid}: ${targets.map((t) => t.pid).join(', ')} still alive`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  async runCommand(
+    command: readonly string[],
+    options: {
+      readonly shell: boolean;
+      readonly cwd: string;
+      readonly env: Readonly<Record<string, string>>;
+      readonly timeout: number;
+    },
+  ): Promise<CommandResult> {
+    const [file, ...args] = command as [string, ...string[]];
+    const subprocess = execa(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      extendEnv: false,
+      shell: options.shell ? '/bin/sh' : false,
+      detached: true,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'ignore',
+      reject: false,
+      cleanup: false,
+    });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      const pid = subprocess.pid;
+      const who = pid === undefined ? null : identify(pid);
+      if (who !== null) for (const target of treeOf(who)) killIfSame(target);
+    }, options.timeout);
+    const result = await subprocess;
+    clearTimeout(timer);
+    return { code: result.exitCode ?? null, signal: result.signal ?? null, timedOut };
+  }
+}
+
+/** Resolves with the pid once the child runs; rejects with a SpawnError when it cannot start. */
+function spawned(
+  subprocess: EventEmitter & { readonly pid?: number | undefined },
+  request: SpawnRequest,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    subprocess.once('spawn', () => {
+      resolve(subprocess.pid as number);
+    });
+    subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      reject(
+        new SpawnError(
+          'other',
+          `${request.name}: command: could not start ${request.command[0] ?? ''}: ${error.message}`,
+        ),
+      );
+    });
+  });
+}
+
+/** Feeds each line to the handler; resolves when the stream ends or is destroyed. */
+function readLines(stream: Readable, name: 'stdout' | 'stderr', handlers: ChildHandlers): Promise<void> {
+  return new Promise((resolve) => {
+    const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+    lines.on('line', (line) => {
+      handlers.onLine(name, line);
+    });
+    lines.once('close', resolve);
+    // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end, which is all readline heeds.
+    const stop = () => {
+      lines.close();
+    };
+    stream.once('close', stop);
+    stream.once('error', stop);
+  });
+}
+
+/**
+ * Finds the problems spawn would only report as a bare ENOENT or EACCES, and says which key and
+ * path: a missing cwd, a program not found (on PATH or at its path), a file that is not executable.
+ */
+export function checkSpawnable(request: SpawnRequest): void {
+  if (!isDirectory(request.cwd)) {
+    throw new SpawnError('no-cwd', `${request.name}: cwd: the folder ${request.cwd} does not exist`);
+  }
+  if (request.shell) return;
+  const program = request.command[0] ?? '';
+  if (program.includes('/')) {
+    const full = path.resolve(request.cwd, program);
+    if (!fs.existsSync(full)) {
+      throw new SpawnError('not-found', `${request.name}: command: ${full} does not exist`);
+    }
+    if (!isExecutableFile(full)) {
+      throw new SpawnError(
+        'not-executable',
+        `${request.name}: command: ${full} is not an executable file (chmod +x ${full}, or run it through its interpreter)`,
+      );
+    }
+    return;
+  }
+  const searchPath = request.env['PATH'] ?? '';
+  const found = searchPath
+    .split(':')
+    .filter((dir) => dir !== '')
+    .map((dir) => path.resolve(request.cwd, dir, program))
+    .find((candidate) => isExecutableFile(candidate));
+  if (found === undefined) {
+    throw new SpawnError(
+      'not-found',
+      `${request.name}: command: program "${program}" not found on PATH (${searchPath === '' ? 'PATH is empty' : searchPath})`,
+    );
+  }
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isExecutableFile(p: string): boolean {
+  try {
+    if (!fs.statSync(p).isFile()) return false;
+    fs.accessSync(p, fsConstants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The live members of a child's tree: itself, its process group, its descendants by ppid. */
+function treeOf(root: ProcessIdentity): ProcessIdentity[] {
+  const snapshot = listProcesses();
+  const found = new Map<number, ProcessIdentity>();
+  const add = (who: ProcessIdentity) => {
+    if (!found.has(who.pid)) found.set(who.pid, who);
+  };
+  const rootStat = snapshot.find((p) => p.pid === root.pid && p.startTime === root.startTime);
+  if (rootStat !== undefined && rootStat.state !== 'Z') add(root);
+  for (const p of snapshot) {
+    if (p.pgrp === root.pid && p.state !== 'Z' && p.pid !== process.pid)
+      add({ pid: p.pid, startTime: p.startTime });
+  }
+  if (rootStat !== undefined) {
+    for (const p of descendantsOf(root.pid, snapshot)) {
+      if (p.state !== 'Z') add({ pid: p.pid, startTime: p.startTime });
+    }
+  }
+  return [...found.values()];
+}
+
+function killIfSame(who: ProcessIdentity): void {
+  if (!isAlive(who)) return;
+  try {
+    process.kill(who.pid, 'SIGKILL');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}

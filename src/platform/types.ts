@@ -1,0 +1,76 @@
+// The contracts between the platform-neutral core and each platform. core/ reaches processes
+// only through these; src/platform/<platform>/ implements them; one place chooses which.
+//
+// Lifecycle of a child, as the core drives it:
+//   1. spawn(request, handlers)  → a Child (or a SpawnError: counts as a failed start)
+//   2. handlers.onLine(...)      for each line of stdout/stderr, in order per stream
+//   3. stop steps:               graceful(child) / signal(child, name) / runCommand(...) for
+//                                `command` steps; http and stdin steps are done by the core
+//   4. killTree(child)           the final step: the child and every descendant, however detached
+//   5. handlers.onExit(...)      exactly once, when the child itself has exited and its output
+//                                streams have ended (or been given up on, if a grandchild holds them)
+import type { ProcessIdentity } from './posix/proc.js';
+
+export interface SpawnRequest {
+  /** The process name from the manifest (for messages and the per-process marker). */
+  readonly name: string;
+  /** With shell, a single element: the command line for the shell. */
+  readonly command: readonly string[];
+  readonly shell: boolean;
+  readonly cwd: string;
+  /** The complete environment of the child (the supervisor's + env_file + env, merged by the core). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Whether the child's stdin stays open for `stdin` stop steps. */
+  readonly stdin: boolean;
+}
+
+export interface ChildHandlers {
+  onLine(stream: 'stdout' | 'stderr', line: string): void;
+  onExit(code: number | null, signal: string | null): void;
+}
+
+export interface Child {
+  readonly pid: number;
+  readonly identity: ProcessIdentity;
+  /** Writes to the child's stdin; false when stdin is closed or was not kept open. */
+  write(text: string): boolean;
+  closeStdin(): void;
+}
+
+/** Why a child could not be spawned; the message names the process, the key and the path. */
+export class SpawnError extends Error {
+  constructor(
+    readonly code: 'not-found' | 'not-executable' | 'no-cwd' | 'other',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SpawnError';
+  }
+}
+
+export interface CommandResult {
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** True when it was killed because it outlived its timeout. */
+  readonly timedOut: boolean;
+}
+
+export interface ProcessLauncher {
+  spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child>;
+  /** The platform's graceful request: SIGTERM to the process group on POSIX, Ctrl+C on Windows. */
+  graceful(child: Child): void;
+  /** A named signal to the child's process group (POSIX only). */
+  signal(child: Child, signal: string): void;
+  /** Kills the child and all its descendants at once; resolves when none is left. */
+  killTree(child: Child): Promise<void>;
+  /** Runs a helper command (a `command` stop step, an `exec` probe) to completion or its timeout. */
+  runCommand(
+    command: readonly string[],
+    options: {
+      readonly shell: boolean;
+      readonly cwd: string;
+      readonly env: Readonly<Record<string, string>>;
+      readonly timeout: number;
+    },
+  ): Promise<CommandResult>;
+}

@@ -1,0 +1,209 @@
+// The POSIX launcher with real processes from the fixture child: lines, exits, spawn errors that
+// name the key and path, group signals, stdin, the whole-tree kill, helper commands with timeouts.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { PosixLauncher } from '../../src/platform/posix/launcher.js';
+import { identify, isAlive, type ProcessIdentity } from '../../src/platform/posix/proc.js';
+import { SpawnError, type Child, type SpawnRequest } from '../../src/platform/types.js';
+
+const launcher = new PosixLauncher();
+const fixture = path.resolve('test/fixtures/child.mjs');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-launcher-'));
+const started: ProcessIdentity[] = [];
+
+afterEach(() => {
+  for (const who of started.splice(0)) if (isAlive(who)) process.kill(who.pid, 'SIGKILL');
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A spawned fixture with its lines and exit observable as promises with deadlines. */
+async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
+  const lines: string[] = [];
+  const waiters: { regex: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  let exitResolve: (e: { code: number | null; signal: string | null; at: number }) => void = () => undefined;
+  const exited = new Promise<{ code: number | null; signal: string | null; at: number }>(
+    (r) => (exitResolve = r),
+  );
+  const child = await launcher.spawn(
+    {
+      name: 'web',
+      command: [process.execPath, fixture, '--name', 'web', ...args],
+      shell: false,
+      cwd: tmp,
+      env: { PATH: process.env['PATH'] ?? '' },
+      stdin: false,
+      ...overrides,
+    },
+    {
+      onLine: (stream, line) => {
+        lines.push(`${stream}: ${line}`);
+        for (const w of [...waiters]) {
+          const m = w.regex.exec(line);
+          if (m !== null) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(m);
+          }
+        }
+      },
+      onExit: (code, signal) => {
+        exitResolve({ code, signal, at: Date.now() });
+      },
+    },
+  );
+  started.push(child.identity);
+  const line = (regex: RegExp, ms = 10_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const seen = lines.map((l) => l.replace(/^\w+: /, '')).find((l) => regex.test(l));
+      if (seen !== undefined) {
+        resolve(regex.exec(seen) as RegExpExecArray);
+        return;
+      }
+      waiters.push({ regex, resolve });
+      setTimeout(() => {
+        reject(new Error(`no line matching ${String(regex)} within ${ms} ms; saw:\n${lines.join('\n')}`));
+      }, ms).unref();
+    });
+  const exit = (ms = 10_000) =>
+    Promise.race([
+      exited,
+      new Promise<never>((_, reject) =>
+        setTimeout(() => {
+          reject(new Error(`no exit within ${ms} ms; saw:\n${lines.join('\n')}`));
+        }, ms).unref(),
+      ),
+    ]);
+  return { child, lines, line, exit };
+}
+
+function spawnError(request: Partial<SpawnRequest>): Promise<SpawnError> {
+  return launcher
+    .spawn(
+      { name: 'web', command: ['x'], shell: false, cwd: tmp, env: { PATH: '' }, stdin: false, ...request },
+      { onLine: () => undefined, onExit: () => undefined },
+    )
+    .then(
+      () => {
+        throw new Error('spawned, but should not have');
+      },
+      (error: unknown) => error as SpawnError,
+    );
+}
+
+describe.skipIf(process.platform === 'win32')('PosixLauncher', () => {
+  it('reads stdout and stderr line by line, in order, and reports the exit code', async () => {
+    const p = await run(['--print', '3', '--exit', '4']);
+    expect(await p.exit()).toMatchObject({ code: 4, signal: null });
+    expect(p.lines.filter((l) => l.startsWith('stdout: line'))).toEqual([
+      'stdout: line web 1',
+      'stdout: line web 2',
+      'stdout: line web 3',
+    ]);
+    const e = await run(['--print', '2', '--stderr', '--exit', '0']);
+    await e.exit();
+    expect(e.lines.filter((l) => l.includes('line web'))).toEqual([
+      'stderr: line web 1',
+      'stderr: line web 2',
+    ]);
+  });
+
+  it('names the key and the path when a child cannot be started', async () => {
+    const missing = await spawnError({
+      command: ['definitely-not-a-program-corral'],
+      env: { PATH: '/usr/bin:/bin' },
+    });
+    expect([missing.code, missing.message]).toEqual([
+      'not-found',
+      'web: command: program "definitely-not-a-program-corral" not found on PATH (/usr/bin:/bin)',
+    ]);
+    const script = path.join(tmp, 'run.sh');
+    fs.writeFileSync(script, '#!/bin/sh\necho hi\n', { mode: 0o644 });
+    const notExec = await spawnError({ command: [script] });
+    expect([notExec.code, notExec.message]).toEqual([
+      'not-executable',
+      `web: command: ${script} is not an executable file (chmod +x ${script}, or run it through its interpreter)`,
+    ]);
+    const noCwd = await spawnError({ command: [process.execPath], cwd: path.join(tmp, 'gone') });
+    expect([noCwd.code, noCwd.message]).toEqual([
+      'no-cwd',
+      `web: cwd: the folder ${path.join(tmp, 'gone')} does not exist`,
+    ]);
+    expect(noCwd).toBeInstanceOf(SpawnError);
+  });
+
+  it('stops a child gracefully with SIGTERM to its group, and sends named signals', async () => {
+    const p = await run([]);
+    await p.line(/^READY /);
+    launcher.graceful(p.child);
+    await p.line(/^GOT web SIGTERM/);
+    expect(await p.exit()).toMatchObject({ code: 0 });
+    const q = await run([]);
+    await q.line(/^READY /);
+    launcher.signal(q.child, 'SIGINT');
+    await q.line(/^GOT web SIGINT/);
+    expect(await q.exit()).toMatchObject({ code: 0 });
+  });
+
+  it('writes to stdin and closes it', async () => {
+    const p = await run(['--stdin'], { stdin: true });
+    await p.line(/^READY /);
+    expect(p.child.write('hello there\n')).toBe(true);
+    await p.line(/^STDIN web hello there/);
+    p.child.closeStdin();
+    await p.line(/^STDIN-EOF web/);
+    expect(await p.exit()).toMatchObject({ code: 0 });
+  });
+
+  it('kills the whole tree: a chain that ignores SIGTERM and a grandchild in its own session', async () => {
+    const p = await run(['--tree', '3', '--ignore', 'SIGTERM', '--setsid-grandchild']);
+    const grandchild = Number((await p.line(/^GRANDCHILD web (\d+)/))[1]);
+    await p.line(/^READY /);
+    const members = p.lines
+      .map((l) => /PID \S+ \d+ (\d+)/.exec(l)?.[1])
+      .filter((pid): pid is string => pid !== undefined)
+      .map((pid) => identify(Number(pid)))
+      .filter((who): who is ProcessIdentity => who !== null);
+    const lonely = identify(grandchild) as ProcessIdentity;
+    started.push(...members, lonely);
+    expect(members).toHaveLength(3);
+    launcher.graceful(p.child);
+    await p.line(/^IGNORED web SIGTERM/);
+    await launcher.killTree(p.child);
+    expect([p.child.identity, ...members, lonely].filter(isAlive)).toEqual([]);
+    expect(await p.exit()).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('reports the exit promptly although a grandchild keeps stdout open', async () => {
+    const p = await run(['--hold-stdout-child']);
+    const holder = identify(Number((await p.line(/^HOLDER web (\d+)/))[1])) as ProcessIdentity;
+    started.push(holder);
+    const exit = await p.exit(5_000);
+    expect(exit.code).toBe(0);
+    expect(isAlive(holder)).toBe(true);
+  });
+
+  it('runs a helper command to its exit code, and kills one that outlives its timeout', async () => {
+    const env = { PATH: process.env['PATH'] ?? '' };
+    const ok = await launcher.runCommand([process.execPath, fixture, '--exit', '3'], {
+      shell: false,
+      cwd: tmp,
+      env,
+      timeout: 10_000,
+    });
+    expect(ok).toEqual({ code: 3, signal: null, timedOut: false });
+    const shell = await launcher.runCommand(['exit 5'], { shell: true, cwd: tmp, env, timeout: 10_000 });
+    expect(shell).toEqual({ code: 5, signal: null, timedOut: false });
+    const slow = await launcher.runCommand([process.execPath, fixture, '--ignore', 'SIGTERM'], {
+      shell: false,
+      cwd: tmp,
+      env,
+      timeout: 300,
+    });
+    expect(slow).toEqual({ code: null, signal: 'SIGKILL', timedOut: true });
+  });
+});
+
+export type { Child };
