@@ -4,24 +4,27 @@ import { createRequire } from 'node:module';
 import { CorralError } from '../errors.js';
 import { renderJsonSchema } from '../manifest/schema/emit.js';
 import { EXIT, processIo, type Io } from './io.js';
+import { runCommand } from './run.js';
 import { validateCommand } from './validate.js';
 
 const usage = `usage: corral <command> [options]
 
 commands:
   validate [<manifest>]   check a manifest; --json, --platform windows|linux, --plan
+  run [<manifest>]        run the supervisor in the foreground (Linux; Ctrl+C stops in order)
   schema                  print the manifest's JSON Schema (draft-07)
   help [<command>]        show help
   version                 print corral's version
 
 Every command that reads a manifest takes -c/--config <file> (default ./corral.yaml).
-Not built yet: run, service, install, uninstall, status, start, stop, restart, reload, logs.
+Not built yet: service, install, uninstall, status, start, stop, restart, reload, logs.
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
   validate: validateCommand,
+  run: (args, io) => runCommand(args, io),
   schema: (_args, io) => {
     io.stdout(renderJsonSchema());
     return Promise.resolve(EXIT.ok);

@@ -64,6 +64,10 @@ describe('checkHttp', () => {
     expect(await checkHttp(`${base}/ok`, 'GET', {}, 2_000)).toEqual({ ok: true });
   });
 
+  it('takes a fractional timeout, as the monotonic clock gives', async () => {
+    expect(await checkHttp(`${base}/ok`, 'GET', {}, 1_999.37)).toEqual({ ok: true });
+  });
+
   it('fails on other statuses, redirects included, naming the status', async () => {
     expect(await checkHttp(`${base}/down`, 'GET', {}, 2_000)).toEqual({
       ok: false,

@@ -1,6 +1,9 @@
 import { failed, passed, type ProbeResult } from './result.js';
 
-/** Passes when the request gets a 2xx answer within `timeout` ms. The body is not read beyond what is needed. */
+/**
+ * Passes when the request gets a 2xx answer within `timeout` ms (rounded up: the monotonic clock
+ * gives fractions, and AbortSignal.timeout takes whole milliseconds only).
+ */
 export async function checkHttp(
   url: string,
   method: string,
@@ -11,7 +14,7 @@ export async function checkHttp(
     const response = await fetch(url, {
       method,
       headers: { ...headers },
-      signal: AbortSignal.timeout(timeout),
+      signal: AbortSignal.timeout(Math.max(1, Math.ceil(timeout))),
       redirect: 'manual',
     });
     await response.body?.cancel();

@@ -34,7 +34,7 @@ export function pollReady(
       finish({ ready: false, reason: `not ready within ${options.timeout} ms (last: ${last})` });
       return;
     }
-    void attempt(remaining).then((result) => {
+    void attempt(Math.ceil(remaining)).then((result) => {
       if (cancelled) return;
       if (result.ok) {
         finish({ ready: true });
