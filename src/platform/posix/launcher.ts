@@ -53,6 +53,8 @@ export class PosixLauncher implements ProcessLauncher {
       readLines(subprocess.stderr, 'stderr', handlers),
     ];
     subprocess.once('exit', (code, signal) => {
+      // No orphans: whatever the child left in its process group dies with it.
+      killGroupLeftovers(pid);
       // A grandchild may hold stdout open long after the child is gone: wait for the output only
       // briefly, then report the exit and let go of the streams.
       const timer = setTimeout(() => {
@@ -246,6 +248,14 @@ function treeOf(root: ProcessIdentity): ProcessIdentity[] {
     }
   }
   return [...found.values()];
+}
+
+/** SIGKILLs the members of process group `pgid` that are still alive (its leader has exited). */
+function killGroupLeftovers(pgid: number): void {
+  for (const p of listProcesses()) {
+    if (p.pgrp === pgid && p.state !== 'Z' && p.pid !== process.pid)
+      killIfSame({ pid: p.pid, startTime: p.startTime });
+  }
 }
 
 function killIfSame(who: ProcessIdentity): void {
