@@ -1,0 +1,152 @@
+// The C library calls corral makes on POSIX, and the only file that imports koffi for them (one
+// file per platform reaches native code: STYLE.md). Why each call is needed, and the measurements
+// behind the choices, are in docs/design/linux-containment.md.
+//
+// koffi and libc are loaded on the first call, not at import: the launcher imports this module on
+// every platform and most tests never call it, so importing must cost nothing and never throw.
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import type * as Koffi from 'koffi';
+
+const PR_SET_CHILD_SUBREAPER = 36;
+const PR_GET_CHILD_SUBREAPER = 37;
+const WNOHANG = 1;
+
+/** How a reaped process ended: exactly one of the two is set, as in a child_process 'exit' event. */
+export interface WaitResult {
+  readonly code: number | null;
+  /** The number of the signal that killed it (9 for SIGKILL). */
+  readonly signal: number | null;
+}
+
+/** A libc call failed; the message names the call, the errno and what to do about it. */
+export class LibcError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LibcError';
+  }
+}
+
+interface Libc {
+  readonly koffi: typeof Koffi;
+  readonly waitpid: (pid: number, status: number[], options: number) => number;
+  readonly strerror: (errnum: number) => string;
+  /** Null off Linux, where the symbol does not exist and declaring it would throw. */
+  readonly prctl: Prctl | null;
+}
+
+interface Prctl {
+  readonly set: (option: number, arg2: number, arg3: number, arg4: number, arg5: number) => number;
+  readonly get: (option: number, out: number[], arg3: number, arg4: number, arg5: number) => number;
+}
+
+let loaded: Libc | undefined;
+
+function libc(): Libc {
+  if (loaded !== undefined) return loaded;
+  if (process.platform === 'win32') {
+    throw new Error('platform/posix/libc: called on Windows, which has no C library calls like these');
+  }
+  const koffi = createRequire(import.meta.url)('koffi') as typeof Koffi;
+  // null opens the program itself, whose symbol scope includes the C library Node is linked
+  // against, whatever its file is called (libc.so.6 on glibc, another name on musl or macOS).
+  const lib = koffi.load(null);
+  loaded = {
+    koffi,
+    waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
+    strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
+    prctl:
+      process.platform === 'linux'
+        ? {
+            // Two prototypes for one symbol: PR_GET_* options take an int * where PR_SET_* take a value.
+            set: lib.func(
+              'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+            ) as Prctl['set'],
+            get: lib.func(
+              'int prctl(int option, _Out_ int *arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
+            ) as Prctl['get'],
+          }
+        : null,
+  };
+  return loaded;
+}
+
+/** "EINVAL (Invalid argument)", or the bare number if the platform has no name for it. */
+function describeErrno(errno: number): string {
+  const name = Object.entries(os.constants.errno).find(([, value]) => value === errno)?.[0];
+  return `${name ?? `errno ${errno}`} (${libc().strerror(errno)})`;
+}
+
+function prctlOf(what: string): Prctl {
+  const { prctl } = libc();
+  if (prctl === null) {
+    throw new Error(`${what}: child subreapers exist only on Linux (prctl(2)); this is ${process.platform}`);
+  }
+  return prctl;
+}
+
+/**
+ * Makes this process the reaper of its orphaned descendants: a grandchild whose parent dies is
+ * reparented here instead of to init, so it stays findable below corral (PR_SET_CHILD_SUBREAPER).
+ * Not inherited by children. Adopted orphans become zombies here unless reaped (see reaper.ts).
+ */
+export function setChildSubreaper(): void {
+  const prctl = prctlOf('setChildSubreaper');
+  if (prctl.set(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === -1) {
+    const errno = libc().koffi.errno();
+    throw new LibcError(
+      'prctl',
+      errno,
+      `prctl(PR_SET_CHILD_SUBREAPER, 1) failed: ${describeErrno(errno)}. corral needs Linux 3.4 or ` +
+        `later to keep orphaned grandchildren in its tree.`,
+    );
+  }
+}
+
+export function isChildSubreaper(): boolean {
+  const prctl = prctlOf('isChildSubreaper');
+  const out = [0];
+  if (prctl.get(PR_GET_CHILD_SUBREAPER, out, 0, 0, 0) === -1) {
+    const errno = libc().koffi.errno();
+    throw new LibcError('prctl', errno, `prctl(PR_GET_CHILD_SUBREAPER) failed: ${describeErrno(errno)}`);
+  }
+  return out[0] === 1;
+}
+
+/**
+ * Decodes a wait status by the bit layout Linux and the BSDs share (the W* macros of <sys/wait.h>):
+ * low 7 bits 0 means exited with the code in bits 8-15; 0x7f means stopped; else the killing signal.
+ * Null for a stopped or continued process, which has not ended.
+ */
+export function decodeWaitStatus(status: number): WaitResult | null {
+  const low = status & 0x7f;
+  if (low === 0) return { code: (status >> 8) & 0xff, signal: null };
+  if (low === 0x7f) return null;
+  return { code: null, signal: low };
+}
+
+/**
+ * Collects the exit status of one specific child if it has ended, so it stops being a zombie.
+ * Null when it has not ended yet, or is not (or no longer) our child. Only ever for one positive
+ * pid: waitpid(-1) or a process group could take the status of a child libuv spawned, and that
+ * child's 'exit' event would never fire. So it must not be called for pids libuv owns either.
+ */
+export function reapIfZombie(pid: number): WaitResult | null {
+  if (!Number.isInteger(pid) || pid <= 0) {
+    throw new RangeError(`reapIfZombie: expected one process id (a whole number above 0), got ${pid}`);
+  }
+  const { waitpid, koffi } = libc();
+  const status = [0];
+  const result = waitpid(pid, status, WNOHANG);
+  if (result === 0) return null;
+  if (result === -1) {
+    const errno = koffi.errno();
+    if (errno === os.constants.errno.ECHILD) return null;
+    throw new LibcError('waitpid', errno, `waitpid(${pid}, WNOHANG) failed: ${describeErrno(errno)}`);
+  }
+  return decodeWaitStatus(status[0] ?? 0);
+}
