@@ -9,15 +9,20 @@ import { consoleLogger } from '../logging/console.js';
 import { parseEnvFile } from '../manifest/env-file.js';
 import { formatDiagnostic, summarize } from '../manifest/format.js';
 import { loadManifest } from '../manifest/load.js';
+import {
+  checkManifestPermissions,
+  formatPermissionProblems,
+} from '../platform/posix/manifest-permissions.js';
 import { platformLauncher } from '../platform/select.js';
 import { EXIT, type Io } from './io.js';
 import { manifestArgument } from './usage.js';
 
-export const runUsage = `usage: corral run [<manifest> | -c <manifest>]
+export const runUsage = `usage: corral run [<manifest> | -c <manifest>] [--insecure-manifest]
 
 Runs the supervisor in the foreground: starts every process in dependency order, restarts the
 ones that fail, and on Ctrl+C or SIGTERM stops them in reverse order (a second Ctrl+C kills
-what is left at once).
+what is left at once). As root it refuses a manifest or env_file that anyone but root could
+change; --insecure-manifest runs anyway and logs a warning for each such path.
 Exit status: 0 after a requested stop, 1 when a critical process gave up or the manifest is
 invalid, 2 usage error or unreadable manifest.
 `;
@@ -34,6 +39,7 @@ export async function runCommand(args: string[], io: Io, signals: SignalSource =
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
+      'insecure-manifest': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -50,6 +56,21 @@ export async function runCommand(args: string[], io: Io, signals: SignalSource =
   }
   const log = consoleLogger(manifest.log.format, manifest.log.level, io.stderr);
   for (const d of diagnostics) log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
+  const problems = process.getuid?.() === 0 ? checkManifestPermissions(manifest, { uid: 0 }) : [];
+  if (problems.length > 0) {
+    if (!values['insecure-manifest']) {
+      io.stderr(formatPermissionProblems(problems));
+      return EXIT.failed;
+    }
+    for (const p of problems) {
+      const what = `${p.path} ${p.what.join(' and ')}`;
+      log({
+        level: 'warn',
+        event: 'insecure-manifest',
+        message: `--insecure-manifest: running as root although ${what}`,
+      });
+    }
+  }
   const supervisor = new Supervisor(manifest, {
     launcher: platformLauncher(),
     clock: systemClock,
