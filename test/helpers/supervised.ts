@@ -1,7 +1,9 @@
 // Runs a Supervisor over a manifest written in the test, with the real launcher and clock, and
 // records what happens: every log record and state change with its time. Tests wait for
 // conditions with a deadline (never sleep) and end by asserting no process they started is left.
+import fs from 'node:fs';
 import path from 'node:path';
+import { parseEnvFile } from '../../src/manifest/env-file.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { ProcessState } from '../../src/core/process-machine.js';
 import { Supervisor, type LogRecord } from '../../src/core/supervisor.js';
@@ -34,7 +36,7 @@ export class Supervised {
       clock: systemClock,
       random: () => 0,
       baseEnv: { PATH: process.env['PATH'] ?? '' },
-      readEnvFile: () => ({}),
+      readEnvFile: (file) => parseEnvFile(fs.readFileSync(file, 'utf8')).vars,
     });
     this.supervisor.on('state', (name, state) => {
       if ('pid' in state && state.pid !== null) {
