@@ -1,0 +1,113 @@
+// `corral run` as a user meets it: Ctrl+C stops in order and exits 0; a second Ctrl+C kills what
+// is left; a critical give-up exits 1 naming it; an invalid manifest exits 1 with diagnostics.
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCommand, type SignalSource } from '../../src/cli/run.js';
+import { child } from '../helpers/supervised.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-run-'));
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function manifest(name: string, processes: string): string {
+  const file = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(
+    file,
+    `version: 1\nservice: { name: ${name}, stop_timeout: 20s }\nprocesses:\n${processes}`,
+  );
+  return file;
+}
+
+/** Runs `corral run` in-process; `log` grows as it writes; `signals` delivers fake signals. */
+function start(file: string) {
+  const signals = new EventEmitter() as EventEmitter & SignalSource;
+  let log = '';
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const io = {
+    stdout: (t: string) => (out += t),
+    stderr: (t: string) => {
+      log += t;
+      for (const w of waiters.splice(0)) w();
+    },
+    env: { PATH: process.env['PATH'] ?? '' },
+  };
+  const exit = runCommand([file], io, signals);
+  const until = (regex: RegExp, ms = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no ${String(regex)} within ${ms} ms:\n${log}`));
+      }, ms);
+      const check = () => {
+        if (regex.test(log)) {
+          clearTimeout(timer);
+          resolve();
+        } else waiters.push(check);
+      };
+      check();
+    });
+  return { exit, signals, until, log: () => log, out: () => out };
+}
+
+describe.skipIf(process.platform === 'win32')('corral run', () => {
+  it('stops in order on Ctrl+C and exits 0', async () => {
+    const r = start(
+      manifest(
+        'orderly',
+        `  db: { command: ${child('--name', 'db')} }\n  api: { command: ${child('--name', 'api')}, depends_on: { db: started } }\n`,
+      ),
+    );
+    await r.until(/READY db[\s\S]*READY api|READY api[\s\S]*READY db/);
+    r.signals.emit('SIGINT');
+    expect(await r.exit).toBe(0);
+    const log = r.log();
+    expect(log).toMatch(/stopping all processes in order \(SIGINT received\)/);
+    expect(log.indexOf('GOT api SIGTERM')).toBeLessThan(log.indexOf('GOT db SIGTERM'));
+    expect(log).toMatch(/status: stopped/);
+  });
+
+  it('kills what is left at once on a second Ctrl+C, and says so', async () => {
+    const r = start(
+      manifest(
+        'impatient',
+        `  stubborn: { command: ${child('--name', 'stubborn', '--ignore', 'SIGTERM')}, stop: [ { graceful: 60s }, kill ] }\n`,
+      ),
+    );
+    await r.until(/READY stubborn/);
+    r.signals.emit('SIGINT');
+    await r.until(/IGNORED stubborn SIGTERM/);
+    const began = Date.now();
+    r.signals.emit('SIGINT');
+    expect(await r.exit).toBe(0);
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(r.log()).toMatch(/warn: SIGINT again: killing what is left now/);
+  });
+
+  it('exits 1 naming the critical process that gave up', async () => {
+    const r = start(
+      manifest(
+        'doomed',
+        `  core:\n    command: ${child('--name', 'core', '--crash')}\n    critical: true\n    restart: { delay: 0, limit: { restarts: 1, window: 1m }, on_limit: give-up }\n`,
+      ),
+    );
+    expect(await r.exit).toBe(1);
+    expect(r.log()).toMatch(
+      /corral: critical process core exited with code 1; gave up after 1 restarts in 60000 ms\n$/,
+    );
+  });
+
+  it('exits 1 with the diagnostics of an invalid manifest, starting nothing', async () => {
+    const file = manifest('broken', `  web: { comand: x }\n`);
+    const r = start(file);
+    expect(await r.exit).toBe(1);
+    expect(r.log()).toBe(
+      `${file}:4:3 processes.web: missing required key "command"\n    hint: add command: ["program", "arg"] (or set it under defaults)\n` +
+        `${file}:4:10 processes.web.comand: unknown key "comand"\n    hint: did you mean "command"?\n` +
+        `${file}: invalid, 2 errors, 0 warnings\n`,
+    );
+  });
+});
