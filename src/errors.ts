@@ -4,6 +4,9 @@
 export const errorCodes = {
   E_READ: 'the manifest file cannot be read (missing, a folder, no permission)',
   E_USAGE: 'the command line is wrong (unknown command or option, missing argument)',
+  E_LOCKED: 'a live corral already supervises this manifest',
+  E_LOCK_FILE: 'a lock file is unreadable, not a corral lock, or was lost while held',
+  E_RUNTIME_DIR: 'the runtime folder for locks cannot be created or is unsafe',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
