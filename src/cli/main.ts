@@ -5,6 +5,7 @@ import { CorralError } from '../errors.js';
 import { renderJsonSchema } from '../manifest/schema/emit.js';
 import { EXIT, processIo, type Io } from './io.js';
 import { runCommand } from './run.js';
+import { superviseCommand } from './supervise.js';
 import { validateCommand } from './validate.js';
 
 const usage = `usage: corral <command> [options]
@@ -25,6 +26,8 @@ type Command = (args: string[], io: Io) => Promise<number>;
 const commands: Readonly<Record<string, Command>> = {
   validate: validateCommand,
   run: (args, io) => runCommand(args, io),
+  // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
+  supervise: superviseCommand,
   schema: (_args, io) => {
     io.stdout(renderJsonSchema());
     return Promise.resolve(EXIT.ok);

@@ -3,9 +3,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { PosixLauncher } from '../../src/platform/posix/launcher.js';
-import { identify, isAlive, type ProcessIdentity } from '../../src/platform/posix/proc.js';
+import { identify, isAlive, listProcesses, type ProcessIdentity } from '../../src/platform/posix/proc.js';
 import { SpawnError, type Child, type SpawnRequest } from '../../src/platform/types.js';
 
 const launcher = new PosixLauncher();
@@ -203,6 +203,41 @@ describe.skipIf(process.platform === 'win32')('PosixLauncher', () => {
       timeout: 300,
     });
     expect(slow).toEqual({ code: null, signal: 'SIGKILL', timedOut: true });
+  });
+
+  it("owns each child and helper command until its 'exit' has been reported (the orphan reaper's isOwnChild)", async () => {
+    const p = await run([]);
+    await p.line(/^READY /);
+    expect(launcher.owns(p.child.pid)).toBe(true);
+    launcher.graceful(p.child);
+    await p.exit();
+    expect(launcher.owns(p.child.pid)).toBe(false);
+
+    const env = { PATH: process.env['PATH'] ?? '' };
+    const helper = launcher.runCommand([process.execPath, fixture, '--name', 'owned-helper'], {
+      shell: false,
+      cwd: tmp,
+      env,
+      timeout: 10_000,
+    });
+    const pid = await vi.waitFor(
+      () => {
+        const found = listProcesses().find(
+          (s) =>
+            s.ppid === process.pid &&
+            fs.readFileSync(`/proc/${s.pid}/cmdline`, 'utf8').includes('owned-helper'),
+        );
+        if (found === undefined) throw new Error('the helper command is not running yet');
+        started.push({ pid: found.pid, startTime: found.startTime });
+        return found.pid;
+      },
+      { timeout: 5_000, interval: 10 },
+    );
+    expect(launcher.owns(pid)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    expect(await helper).toMatchObject({ signal: 'SIGKILL' });
+    expect(launcher.owns(pid)).toBe(false);
+    expect(launcher.owns(process.pid)).toBe(false);
   });
 });
 

@@ -1,11 +1,13 @@
 // `corral run` as a user meets it: Ctrl+C stops in order and exits 0; a second Ctrl+C kills what
 // is left; a critical give-up exits 1 naming it; an invalid manifest exits 1 with diagnostics.
+// It runs the supervisor in this process (runInProcess): the code the supervisor process runs under
+// the keeper on Linux. The keeper itself, with real processes and signals: keeper.test.ts.
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCommand, type SignalSource } from '../../src/cli/run.js';
+import { runInProcess, type SignalSource } from '../../src/cli/run.js';
 import { child } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-run-'));
@@ -36,7 +38,7 @@ function start(file: string) {
     },
     env: { PATH: process.env['PATH'] ?? '' },
   };
-  const exit = runCommand([file], io, signals);
+  const exit = runInProcess([file], io, signals);
   const until = (regex: RegExp, ms = 10_000) =>
     new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -29,6 +29,26 @@ export const OUTPUT_GRACE_MS = 200;
 export const KILL_DEADLINE_MS = 5_000;
 
 export class PosixLauncher implements ProcessLauncher {
+  /** Pids spawned here whose 'exit' event has not fired yet: libuv will reap them. */
+  readonly #children = new Set<number>();
+
+  /**
+   * True for a pid this launcher spawned (a child or a helper command) until libuv has reaped it
+   * and reported its 'exit'. It is the orphan reaper's isOwnChild in a subreaper supervisor
+   * (reaper.ts): the reaper must leave these zombies to libuv.
+   */
+  owns(pid: number): boolean {
+    return this.#children.has(pid);
+  }
+
+  /** Remembers the subprocess as libuv's from now until its 'exit' event. */
+  #track(subprocess: EventEmitter & { readonly pid?: number | undefined }): void {
+    const pid = subprocess.pid;
+    if (pid === undefined) return; // it never started: there is nothing to reap
+    this.#children.add(pid);
+    subprocess.once('exit', () => this.#children.delete(pid));
+  }
+
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
     checkSpawnable(request);
     const [file, ...args] = request.command as [string, ...string[]];
@@ -46,6 +66,7 @@ export class PosixLauncher implements ProcessLauncher {
       cleanup: false,
       stripFinalNewline: false,
     });
+    this.#track(subprocess);
     const pid = await spawned(subprocess, request);
     const identity = identify(pid) ?? { pid, startTime: -1 };
     const drained = [
@@ -124,6 +145,7 @@ export class PosixLauncher implements ProcessLauncher {
       reject: false,
       cleanup: false,
     });
+    this.#track(subprocess);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
