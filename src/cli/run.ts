@@ -20,6 +20,8 @@ import {
   checkManifestPermissions,
   formatPermissionProblems,
 } from '../platform/posix/manifest-permissions.js';
+import { openLockSession, type LockSession } from '../platform/posix/lock-session.js';
+import { LockError } from '../platform/posix/manifest-lock.js';
 import { platformLauncher } from '../platform/select.js';
 import type { ProcessLauncher } from '../platform/types.js';
 import { EXIT, type Io } from './io.js';
@@ -155,11 +157,17 @@ export async function supervise(
     log({ level: 'error', event: 'keeper', message: String(emergency.reason) });
     return EXIT.failed;
   }
-  // The manifest lock (platform/posix/manifest-lock.ts, built separately) plugs in here: acquireLock
-  // (E_LOCKED if a live supervisor holds this manifest), then killLeftovers(leftovers) of a crashed
-  // predecessor, all before start(); recordChildren after every spawn and exit; releaseLock after
-  // hooks.finish. Whichever half of the keeper pair survives a SIGKILL cleans up at once; the lock
-  // covers what neither could: both killed together, or a reboot in between.
+  // The manifest lock: E_LOCKED while a live corral holds this manifest; a crashed predecessor's
+  // leftovers are killed before anything starts. Whichever half of the keeper pair survives a
+  // SIGKILL cleans up at once; the lock covers what neither could: both killed, or a reboot.
+  let lock: LockSession;
+  try {
+    lock = openLockSession(manifest, log);
+  } catch (error) {
+    if (!(error instanceof LockError)) throw error;
+    io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
+    return EXIT.failed;
+  }
   const supervisor = new Supervisor(manifest, {
     launcher: hooks.launcher ?? platformLauncher(),
     clock: systemClock,
@@ -168,6 +176,7 @@ export async function supervise(
     readEnvFile: (envFile) => parseEnvFile(fs.readFileSync(envFile, 'utf8')).vars,
   });
   supervisor.on('log', log);
+  lock.track(supervisor);
   let interrupts = 0;
   const onSignal = (name: RunSignal) => () => {
     interrupts++;
@@ -194,6 +203,7 @@ export async function supervise(
   } finally {
     for (const [name, listener] of listeners) signals.off(name, listener);
     emergency?.removeEventListener('abort', onEmergency);
+    lock.release();
   }
   if (stop.emergency) return EXIT.failed;
   if (supervisor.fatal !== null) {

@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runInProcess, type SignalSource } from '../../src/cli/run.js';
-import { child } from '../helpers/supervised.js';
+import { spawn } from 'node:child_process';
+import { acquireLock, recordChildren } from '../../src/platform/posix/manifest-lock.js';
+import { identify, isAlive, type ProcessIdentity } from '../../src/platform/posix/proc.js';
+import { child, CHILD } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-run-'));
 afterAll(() => {
@@ -111,5 +114,39 @@ describe.skipIf(process.platform === 'win32')('corral run', () => {
         `${file}:4:10 processes.web.comand: unknown key "comand"\n    hint: did you mean "command"?\n` +
         `${file}: invalid, 2 errors, 0 warnings\n`,
     );
+  });
+});
+
+describe.skipIf(process.platform !== 'linux')('corral run and the manifest lock', () => {
+  it('refuses a second supervisor on the same manifest, naming the first', async () => {
+    const file = manifest('locked', `  a: { command: ${child('--name', 'a')} }\n`);
+    const first = start(file);
+    await first.until(/READY a/);
+    const second = start(file);
+    expect(await second.exit).toBe(1);
+    expect(second.log()).toMatch(
+      new RegExp(`corral: .*locked\\.yaml is already supervised by corral pid ${process.pid} \\(since `),
+    );
+    first.signals.emit('SIGINT');
+    expect(await first.exit).toBe(0);
+  });
+
+  it('kills what a crashed predecessor left before starting anything', async () => {
+    const file = manifest('inherited', `  a: { command: ${child('--name', 'a')} }\n`);
+    const dead = spawn(process.execPath, [CHILD, '--exit', '0']);
+    const deadId = identify(dead.pid as number) as ProcessIdentity;
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const orphan = spawn(process.execPath, [CHILD, '--name', 'orphan'], { detached: true, stdio: 'ignore' });
+    const orphanId = identify(orphan.pid as number) as ProcessIdentity;
+    const { lock } = acquireLock(file, 'inherited', deadId);
+    recordChildren(lock, [orphanId]);
+    const r = start(file);
+    await r.until(/READY a/);
+    expect(r.log()).toMatch(
+      new RegExp(`ended without stopping its processes; killed what it left: pid ${orphanId.pid}\\n`),
+    );
+    expect(isAlive(orphanId)).toBe(false);
+    r.signals.emit('SIGINT');
+    expect(await r.exit).toBe(0);
   });
 });
