@@ -12,10 +12,19 @@ export interface Clock {
   after(ms: number, fn: () => void): Timer;
 }
 
-/** The real clock: performance.now() and setTimeout. */
+/** The real clock: performance.now() and setTimeout (setImmediate for no delay). */
 export const systemClock: Clock = {
   now: () => performance.now(),
   after(ms, fn) {
+    // setTimeout(0) waits at least 1 ms; a restart with delay 0 should not.
+    if (ms <= 0) {
+      const immediate = setImmediate(fn);
+      return {
+        cancel: () => {
+          clearImmediate(immediate);
+        },
+      };
+    }
     const handle = setTimeout(fn, ms);
     return {
       cancel: () => {

@@ -274,6 +274,13 @@ function treeOf(root: ProcessIdentity): ProcessIdentity[] {
 
 /** SIGKILLs the members of process group `pgid` that are still alive (its leader has exited). */
 function killGroupLeftovers(pgid: number): void {
+  // Usually the group died with its leader: a signal 0 says so without scanning /proc, which
+  // costs ~0.6 ms per exit on this machine (measured by npm run bench).
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return;
+  }
   for (const p of listProcesses()) {
     if (p.pgrp === pgid && p.state !== 'Z' && p.pid !== process.pid)
       killIfSame({ pid: p.pid, startTime: p.startTime });
