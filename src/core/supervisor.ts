@@ -148,7 +148,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Kills everything still running at once (a second Ctrl+C, or the stop_timeout cap). */
   kill(): void {
-    void this.stop('kill');
+    if (!this.#stopRequested) {
+      this.#stopRequested = true;
+      this.#phase = 'stopping';
+      this.#log({ level: 'warn', event: 'kill', message: 'killing all processes now' });
+    }
     for (const [name, unit] of this.#units) {
       if (!settled(unit.machine.state)) {
         this.#killedOnStop = true;

@@ -100,6 +100,22 @@ describe.skipIf(process.platform === 'win32')('supervisor behaviour', () => {
     ]);
   });
 
+  it('kills everything at once on kill(), without pretending to stop in order', async () => {
+    const s = supervise(`${HEAD()}  a:
+    command: ${child('--name', 'a', '--ignore', 'SIGTERM')}
+  b:
+    command: ${child('--name', 'b')}
+    depends_on: { a: started }
+`);
+    await s.line('a', /^READY/);
+    await s.line('b', /^READY/);
+    s.supervisor.kill();
+    await s.supervisor.whenStopped();
+    expect(s.messages('corral', 'kill')).toEqual(['killing all processes now']);
+    expect(s.messages('corral', 'stop')).toEqual([]);
+    expect(s.messages('a', 'output')).not.toContain('IGNORED a SIGTERM');
+  });
+
   it('kills what is left when service.stop_timeout runs out', async () => {
     const s = supervise(`${HEAD('600ms')}  stubborn:
     command: ${child('--name', 'stubborn', '--ignore', 'SIGTERM')}
