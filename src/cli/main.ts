@@ -6,6 +6,7 @@ import { renderJsonSchema } from '../manifest/schema/emit.js';
 import { EXIT, processIo, type Io } from './io.js';
 import { runCommand } from './run.js';
 import { superviseCommand } from './supervise.js';
+import { diffCommand } from './diff.js';
 import { validateCommand } from './validate.js';
 
 const usage = `usage: corral <command> [options]
@@ -13,6 +14,7 @@ const usage = `usage: corral <command> [options]
 commands:
   validate [<manifest>]   check a manifest; --json, --platform windows|linux, --plan
   run [<manifest>]        run the supervisor in the foreground (Linux; Ctrl+C stops in order)
+  diff <old> <new>        what a reload from one manifest to the other would do
   schema                  print the manifest's JSON Schema (draft-07)
   help [<command>]        show help
   version                 print corral's version
@@ -25,6 +27,7 @@ type Command = (args: string[], io: Io) => Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
   validate: validateCommand,
+  diff: diffCommand,
   run: (args, io) => runCommand(args, io),
   // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
   supervise: superviseCommand,

@@ -228,3 +228,35 @@ describe('the installed binary (bin/corral.js → dist)', () => {
     expect(missing.stderr).toContain('ENOENT');
   });
 });
+
+describe('corral diff', () => {
+  it('prints what a reload from one manifest to the other would do', async () => {
+    const after = write(
+      'after.yaml',
+      fs
+        .readFileSync(valid, 'utf8')
+        .replace('command: [node, db.js]', 'command: [node, db.js, --fast]')
+        .replace('command: node web.js', 'command: node web.js\n    restart: { policy: always }'),
+    );
+    const r = await runCli(['diff', valid, after]);
+    expect(r).toEqual({
+      code: 0,
+      stdout:
+        'restart  web  (depends on api, which restarts)\n' +
+        'restart  worker  (depends on db, which restarts)\n' +
+        'restart  api  (depends on db, which restarts)\n' +
+        'restart  db  (changed: command)\n',
+      stderr: '',
+    });
+  });
+
+  it('says there is nothing to do for the same manifest, and refuses an invalid one', async () => {
+    expect((await runCli(['diff', valid, valid])).stdout).toBe(
+      'nothing to do: no process or setting changed\n',
+    );
+    const r = await runCli(['diff', valid, invalid]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('processes.web.comand: unknown key "comand"');
+    expect((await runCli(['diff', valid])).code).toBe(2);
+  });
+});
