@@ -50,7 +50,6 @@ export class PosixLauncher implements ProcessLauncher {
   }
 
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
-    checkSpawnable(request);
     const [file, ...args] = request.command as [string, ...string[]];
     const subprocess = execa(file, args, {
       cwd: request.cwd,
@@ -100,7 +99,8 @@ export class PosixLauncher implements ProcessLauncher {
   }
 
   signal(child: Child, signal: string): void {
-    if (!isAlive(child.identity)) return;
+    // While we own the pid (until its exit event) it cannot have been reused; after, check.
+    if (!this.owns(child.pid) && !isAlive(child.identity)) return;
     try {
       process.kill(-child.pid, signal);
     } catch (error) {
@@ -169,6 +169,14 @@ function spawned(
       resolve(subprocess.pid as number);
     });
     subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      // Spawn says only ENOENT or EACCES; find out which key and path it means. Done only after
+      // a failure, so a successful spawn pays for no file checks.
+      try {
+        checkSpawnable(request);
+      } catch (diagnosis) {
+        reject(diagnosis instanceof Error ? diagnosis : new Error(String(diagnosis)));
+        return;
+      }
       reject(
         new SpawnError(
           'other',
