@@ -313,6 +313,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           cwd: spec.cwd,
           env,
           stdin: usesStdin(spec.stop),
+          maxLine: this.manifest.log.max_line,
         },
         {
           onLine: (stream, line) => {

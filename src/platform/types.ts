@@ -22,6 +22,8 @@ export interface SpawnRequest {
   readonly env: Readonly<Record<string, string>>;
   /** Whether the child's stdin stays open for `stdin` stop steps. */
   readonly stdin: boolean;
+  /** Output lines longer than this many bytes are passed on in pieces (log.max_line). */
+  readonly maxLine: number;
 }
 
 export interface ChildHandlers {

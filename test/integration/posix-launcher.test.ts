@@ -36,6 +36,7 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
       cwd: tmp,
       env: { PATH: process.env['PATH'] ?? '' },
       stdin: false,
+      maxLine: 1024 * 1024,
       ...overrides,
     },
     {
@@ -82,7 +83,16 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
 function spawnError(request: Partial<SpawnRequest>): Promise<SpawnError> {
   return launcher
     .spawn(
-      { name: 'web', command: ['x'], shell: false, cwd: tmp, env: { PATH: '' }, stdin: false, ...request },
+      {
+        name: 'web',
+        command: ['x'],
+        shell: false,
+        cwd: tmp,
+        env: { PATH: '' },
+        stdin: false,
+        maxLine: 1024,
+        ...request,
+      },
       { onLine: () => undefined, onExit: () => undefined },
     )
     .then(
@@ -108,6 +118,16 @@ describe.skipIf(process.platform === 'win32')('PosixLauncher', () => {
       'stderr: line web 1',
       'stderr: line web 2',
     ]);
+  });
+
+  it('passes a line longer than maxLine on in pieces, and a last line without its newline', async () => {
+    const p = await run([], {
+      command: ['/bin/sh', '-c', 'head -c 2500 /dev/zero | tr "\\0" x; echo; printf "tail"'],
+      maxLine: 1000,
+    });
+    await p.exit();
+    expect(p.lines.map((l) => l.length)).toEqual([8 + 1000, 8 + 1000, 8 + 500, 8 + 4]);
+    expect(p.lines.at(-1)).toBe('stdout: tail');
   });
 
   it('names the key and the path when a child cannot be started', async () => {

@@ -9,10 +9,10 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs';
 import path from 'node:path';
-import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 import { execa } from 'execa';
+import { LineSplitter } from '../../logging/line-splitter.js';
 import {
   SpawnError,
   type Child,
@@ -69,8 +69,8 @@ export class PosixLauncher implements ProcessLauncher {
     const pid = await spawned(subprocess, request);
     const identity = identify(pid) ?? { pid, startTime: -1 };
     const drained = [
-      readLines(subprocess.stdout, 'stdout', handlers),
-      readLines(subprocess.stderr, 'stderr', handlers),
+      readLines(subprocess.stdout, 'stdout', request.maxLine, handlers),
+      readLines(subprocess.stderr, 'stderr', request.maxLine, handlers),
     ];
     subprocess.once('exit', (code, signal) => {
       // No orphans: whatever the child left in its process group dies with it.
@@ -187,20 +187,34 @@ function spawned(
   });
 }
 
-/** Feeds each line to the handler; resolves when the stream ends or is destroyed. */
-function readLines(stream: Readable, name: 'stdout' | 'stderr', handlers: ChildHandlers): Promise<void> {
+/**
+ * Feeds each line to the handler, a line longer than `maxLine` bytes in pieces (never held whole);
+ * resolves when the stream ends or is destroyed, after the last line without a newline.
+ */
+function readLines(
+  stream: Readable,
+  name: 'stdout' | 'stderr',
+  maxLine: number,
+  handlers: ChildHandlers,
+): Promise<void> {
   return new Promise((resolve) => {
-    const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
-    lines.on('line', (line) => {
-      handlers.onLine(name, line);
+    const splitter = new LineSplitter(maxLine, (line) => {
+      handlers.onLine(name, line.bytes.toString('utf8'));
     });
-    lines.once('close', resolve);
-    // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end, which is all readline heeds.
-    const stop = () => {
-      lines.close();
+    stream.on('data', (chunk: Buffer) => {
+      splitter.push(chunk);
+    });
+    let ended = false;
+    // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end.
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      splitter.end();
+      resolve();
     };
-    stream.once('close', stop);
-    stream.once('error', stop);
+    stream.once('end', finish);
+    stream.once('close', finish);
+    stream.once('error', finish);
   });
 }
 

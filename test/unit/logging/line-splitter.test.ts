@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter, type Line } from '../../../src/logging/line-splitter.js';
+
+function split(
+  chunks: (string | Buffer)[],
+  maxLine = 1024,
+  end = true,
+): { text: string; complete: boolean }[] {
+  const out: Line[] = [];
+  const s = new LineSplitter(maxLine, (l) => out.push(l));
+  for (const c of chunks) s.push(typeof c === 'string' ? Buffer.from(c) : c);
+  if (end) s.end();
+  return out.map((l) => ({ text: l.bytes.toString('latin1'), complete: l.complete }));
+}
+
+describe('LineSplitter', () => {
+  it('splits on newlines across chunk boundaries, keeping order and \\r', () => {
+    expect(split(['a\nb', 'c\r\n', '\nd'])).toEqual([
+      { text: 'a', complete: true },
+      { text: 'bc\r', complete: true },
+      { text: '', complete: true },
+      { text: 'd', complete: true },
+    ]);
+  });
+
+  it('emits a last line without a newline only at the end', () => {
+    expect(split(['no newline'], 1024, false)).toEqual([]);
+    expect(split(['no newline'])).toEqual([{ text: 'no newline', complete: true }]);
+    expect(split(['done\n'])).toEqual([{ text: 'done', complete: true }]);
+  });
+
+  it('cuts a long line into pieces of maxLine bytes without holding it whole', () => {
+    const pieces: number[] = [];
+    let held = 0;
+    const s = new LineSplitter(1024 * 1024, (l) => {
+      pieces.push(l.bytes.length);
+      held = Math.max(held, l.bytes.length);
+    });
+    const chunk = Buffer.alloc(64 * 1024, 0x78);
+    for (let i = 0; i < 160; i++) s.push(chunk); // 10 MB, no newline
+    s.push(Buffer.from('\n'));
+    s.end();
+    expect(pieces).toEqual([...Array<number>(10).fill(1024 * 1024)]);
+    expect(held).toBe(1024 * 1024);
+  });
+
+  it('marks the cut pieces as incomplete and the last piece as complete', () => {
+    expect(split(['abcdefgh\nij'], 3)).toEqual([
+      { text: 'abc', complete: false },
+      { text: 'def', complete: false },
+      { text: 'gh', complete: true },
+      { text: 'ij', complete: true },
+    ]);
+  });
+
+  it('passes invalid UTF-8 and NUL bytes through as they came', () => {
+    const raw = Buffer.from([0x66, 0xff, 0x00, 0xc3, 0x0a, 0xe2, 0x82]);
+    const out: Buffer[] = [];
+    const s = new LineSplitter(1024, (l) => out.push(l.bytes));
+    s.push(raw);
+    s.end();
+    expect(out).toEqual([Buffer.from([0x66, 0xff, 0x00, 0xc3]), Buffer.from([0xe2, 0x82])]);
+  });
+
+  it('refuses a cap that is not a positive whole number', () => {
+    expect(() => new LineSplitter(0, () => undefined)).toThrow('maxLine must be a positive integer, got 0');
+  });
+});
