@@ -11,7 +11,7 @@ import type { ProbeCheck, ProcessSpec, ResolvedManifest, StopStep } from '../man
 import { SpawnError, type Child, type ProcessLauncher } from '../platform/types.js';
 import { aggregateStatus, type AggregateStatus, type SupervisorPhase } from './aggregate.js';
 import type { Clock, Timer } from './clock.js';
-import { describeUnmet, readyToStop, stopDependents, unmetDependencies } from './ordering.js';
+import { describeUnmet, isSettled, readyToStop, stopDependents, unmetDependencies } from './ordering.js';
 import {
   initialMachine,
   transition,
@@ -134,7 +134,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#phase = 'stopping';
     this.#log({ level: 'info', event: 'stop', message: `stopping all processes in order (${reason})` });
     this.#stopTimer = this.deps.clock.after(this.manifest.service.stop_timeout, () => {
-      const left = [...this.#units.values()].filter((u) => !settled(u.machine.state)).map((u) => u.spec.name);
+      const left = [...this.#units.values()]
+        .filter((u) => !isSettled(u.machine.state))
+        .map((u) => u.spec.name);
       this.#log({
         level: 'error',
         event: 'stop-timeout',
@@ -154,7 +156,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#log({ level: 'warn', event: 'kill', message: 'killing all processes now' });
     }
     for (const [name, unit] of this.#units) {
-      if (!settled(unit.machine.state)) {
+      if (!isSettled(unit.machine.state)) {
         this.#killedOnStop = true;
         this.#dispatch(name, { kind: 'kill' });
         if (unit.machine.state.kind !== 'stopping') this.#dispatch(name, { kind: 'stop' });
@@ -213,7 +215,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (s === 'waiting' || s === 'backoff') this.#dispatch(name, { kind: 'stop' });
       }
       for (const name of readyToStop(this.#stopOrder, this.states())) this.#dispatch(name, { kind: 'stop' });
-      if ([...this.#units.values()].every((u) => settled(u.machine.state))) this.#finishStop();
+      if ([...this.#units.values()].every((u) => isSettled(u.machine.state))) this.#finishStop();
     }
     this.#updateStatus();
   }
@@ -497,12 +499,6 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
     });
   }
-}
-
-function settled(state: ProcessState): boolean {
-  return (
-    state.kind === 'idle' || state.kind === 'exited' || state.kind === 'failed' || state.kind === 'waiting'
-  );
 }
 
 function isUp(state: ProcessState): boolean {
