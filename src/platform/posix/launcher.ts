@@ -21,7 +21,7 @@ import {
   type ProcessLauncher,
   type SpawnRequest,
 } from '../types.js';
-import { descendantsOf, identify, isAlive, listProcesses, type ProcessIdentity } from './proc.js';
+import { descendantsOf, identify, isAlive, killIfSame, listProcesses, type ProcessIdentity } from './proc.js';
 
 /** After the child exits, how long its output may still drain before the exit is reported anyway. */
 export const OUTPUT_GRACE_MS = 200;
@@ -306,14 +306,5 @@ function killGroupLeftovers(pgid: number): void {
   for (const p of listProcesses()) {
     if (p.pgrp === pgid && p.state !== 'Z' && p.pid !== process.pid)
       killIfSame({ pid: p.pid, startTime: p.startTime });
-  }
-}
-
-function killIfSame(who: ProcessIdentity): void {
-  if (!isAlive(who)) return;
-  try {
-    process.kill(who.pid, 'SIGKILL');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }

@@ -68,6 +68,21 @@ export function isAlive(who: ProcessIdentity): boolean {
   return stat !== null && stat.startTime === who.startTime && stat.state !== 'Z';
 }
 
+/**
+ * SIGKILLs the process if it is still the one identified (not exited, pid not reused). Returns
+ * whether the signal was sent.
+ */
+export function killIfSame(who: ProcessIdentity): boolean {
+  if (!isAlive(who)) return false;
+  try {
+    process.kill(who.pid, 'SIGKILL');
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw error;
+  }
+}
+
 /** Every process visible in /proc now (processes that vanish mid-scan are skipped). */
 export function listProcesses(): ProcStat[] {
   const out: ProcStat[] = [];

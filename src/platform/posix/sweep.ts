@@ -7,7 +7,7 @@
 // be reused between the scan and the kill), and reaps the zombie children libuv does not own. A
 // tree that forks while it dies shows up in the next pass, so passes repeat until none is left.
 import { reapIfZombie } from './libc.js';
-import { descendantsOf, isAlive, listProcesses, type ProcStat } from './proc.js';
+import { descendantsOf, killIfSame, listProcesses, type ProcStat } from './proc.js';
 
 /** How long a sweep keeps killing before it reports the survivors (a process stuck in state D). */
 export const SWEEP_DEADLINE_MS = 5_000;
@@ -37,7 +37,7 @@ export function killPass(options: SweepOptions, killed: Map<string, ProcStat>): 
   for (const p of descendantsOf(self, snapshot)) {
     if (p.state === 'Z') continue;
     left.push(p);
-    if (sigkillIfSame(p)) {
+    if (killIfSame(p)) {
       const key = `${p.pid}/${p.startTime}`;
       if (!killed.has(key)) killed.set(key, p);
     }
@@ -69,15 +69,4 @@ export async function sweep(
 export function describeProcesses(list: readonly ProcStat[]): string {
   const names = list.map((p) => `${p.pid} (${p.comm})`).join(', ');
   return `${list.length} process${list.length === 1 ? '' : 'es'}${list.length === 0 ? '' : `: ${names}`}`;
-}
-
-function sigkillIfSame(p: ProcStat): boolean {
-  if (!isAlive(p)) return false;
-  try {
-    process.kill(p.pid, 'SIGKILL');
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
-  }
 }
