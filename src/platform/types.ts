@@ -50,6 +50,14 @@ export class SpawnError extends Error {
   }
 }
 
+export interface CommandOptions {
+  readonly shell: boolean;
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** ms; then the command and its tree are killed. */
+  readonly timeout: number;
+}
+
 export interface CommandResult {
   readonly code: number | null;
   readonly signal: string | null;
@@ -66,13 +74,5 @@ export interface ProcessLauncher {
   /** Kills the child and all its descendants at once; resolves when none is left. */
   killTree(child: Child): Promise<void>;
   /** Runs a helper command (a `command` stop step, an `exec` probe) to completion or its timeout. */
-  runCommand(
-    command: readonly string[],
-    options: {
-      readonly shell: boolean;
-      readonly cwd: string;
-      readonly env: Readonly<Record<string, string>>;
-      readonly timeout: number;
-    },
-  ): Promise<CommandResult>;
+  runCommand(command: readonly string[], options: CommandOptions): Promise<CommandResult>;
 }

@@ -17,6 +17,7 @@ import {
   SpawnError,
   type Child,
   type ChildHandlers,
+  type CommandOptions,
   type CommandResult,
   type ProcessLauncher,
   type SpawnRequest,
@@ -52,17 +53,11 @@ export class PosixLauncher implements ProcessLauncher {
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
     const [file, ...args] = request.command as [string, ...string[]];
     const subprocess = execa(file, args, {
-      cwd: request.cwd,
-      env: request.env,
-      extendEnv: false,
-      shell: request.shell ? '/bin/sh' : false,
-      detached: true,
+      ...common(request),
       stdin: request.stdin ? 'pipe' : 'ignore',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
-      reject: false,
-      cleanup: false,
       stripFinalNewline: false,
     });
     this.#track(subprocess);
@@ -123,27 +118,13 @@ export class PosixLauncher implements ProcessLauncher {
     }
   }
 
-  async runCommand(
-    command: readonly string[],
-    options: {
-      readonly shell: boolean;
-      readonly cwd: string;
-      readonly env: Readonly<Record<string, string>>;
-      readonly timeout: number;
-    },
-  ): Promise<CommandResult> {
+  async runCommand(command: readonly string[], options: CommandOptions): Promise<CommandResult> {
     const [file, ...args] = command as [string, ...string[]];
     const subprocess = execa(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      extendEnv: false,
-      shell: options.shell ? '/bin/sh' : false,
-      detached: true,
+      ...common(options),
       stdin: 'ignore',
       stdout: 'ignore',
       stderr: 'ignore',
-      reject: false,
-      cleanup: false,
     });
     this.#track(subprocess);
     let timedOut = false;
@@ -157,6 +138,27 @@ export class PosixLauncher implements ProcessLauncher {
     clearTimeout(timer);
     return { code: result.exitCode ?? null, signal: result.signal ?? null, timedOut };
   }
+}
+
+/**
+ * What every execa call here shares: exactly the given environment, the shell only when asked,
+ * a session and group of its own, no rejection on failure (we read exit codes), and no execa
+ * cleanup on our exit (containment is the keeper's job).
+ */
+function common(o: {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly shell: boolean;
+}) {
+  return {
+    cwd: o.cwd,
+    env: o.env,
+    extendEnv: false,
+    shell: o.shell ? '/bin/sh' : false,
+    detached: true,
+    reject: false,
+    cleanup: false,
+  } as const;
 }
 
 /** Resolves with the pid once the child runs; rejects with a SpawnError when it cannot start. */
