@@ -202,6 +202,10 @@ describe.skipIf(process.platform === 'win32')('PosixLauncher', () => {
     started.push(holder);
     const exit = await p.exit(5_000);
     expect(exit.code).toBe(0);
+    // It was sent SIGKILL at the child's exit; its stdout closes during its own exit, so wait for
+    // /proc to show it gone rather than read it at once.
+    const deadline = Date.now() + 2_000;
+    while (isAlive(holder) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(isAlive(holder)).toBe(false);
   });
 
