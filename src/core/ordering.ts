@@ -89,3 +89,54 @@ export function readyToStop(
     return (dependents.get(name) ?? []).every(settled);
   });
 }
+
+/**
+ * Everything that depends on `names`, directly or not (by `dependents`, as stopDependents makes
+ * it), without `names` themselves; in breadth-first order.
+ */
+export function transitiveDependents(
+  names: Iterable<string>,
+  dependents: ReadonlyMap<string, readonly string[]>,
+): string[] {
+  const start = new Set(names);
+  const seen = new Set(start);
+  const found: string[] = [];
+  const queue = [...start];
+  for (let i = 0; i < queue.length; i++) {
+    for (const d of dependents.get(queue[i] as string) ?? []) {
+      if (seen.has(d)) continue;
+      seen.add(d);
+      found.push(d);
+      queue.push(d);
+    }
+  }
+  return found;
+}
+
+/**
+ * Whether a waiting process can get nowhere by itself: some dependency it waits for is not going
+ * to change without an operator or a reload (stopped, failed, gone, exited when readiness was
+ * wanted, or itself stuck waiting). Start-up is over when every waiting process is stuck.
+ */
+export function isStuck(
+  spec: ProcessSpec,
+  states: ReadonlyMap<string, ProcessState>,
+  specs: ReadonlyMap<string, ProcessSpec>,
+  visiting: Set<string> = new Set(),
+): boolean {
+  if (visiting.has(spec.name)) return true;
+  visiting.add(spec.name);
+  try {
+    for (const unmet of unmetDependencies(spec, states)) {
+      const state = states.get(unmet.name);
+      if (state === undefined) return true;
+      if (state.kind === 'idle' || state.kind === 'failed' || state.kind === 'exited') return true;
+      const dep = specs.get(unmet.name);
+      if (state.kind === 'waiting' && (dep === undefined || isStuck(dep, states, specs, visiting)))
+        return true;
+    }
+    return false;
+  } finally {
+    visiting.delete(spec.name);
+  }
+}

@@ -6,12 +6,25 @@
 // Lifecycle: start() once; stop() any number of times, concurrently or not — one ordered stop
 // runs, and every call resolves when it is done; kill() kills whatever is left at once.
 // service.stop_timeout caps the ordered stop: whatever still runs then is killed.
+//
+// Operations while it runs — an operator's stop/start/restart of some processes, a reload — run
+// one at a time, after start-up is over, and take processes down through the same rule as the
+// whole stop: a process is told to stop only once the dependents it must outlast have settled.
 import { EventEmitter } from 'node:events';
 import type { ProbeCheck, ProcessSpec, ResolvedManifest, StopStep } from '../manifest/spec.js';
+import type { ReloadPlan } from '../reload/plan.js';
 import { SpawnError, type Child, type ProcessLauncher } from '../platform/types.js';
-import { aggregateStatus, type AggregateStatus, type SupervisorPhase } from './aggregate.js';
+import { count, emptySummary, statusOf, type AggregateStatus, type SupervisorPhase } from './aggregate.js';
 import type { Clock, Timer } from './clock.js';
-import { describeUnmet, isSettled, readyToStop, stopDependents, unmetDependencies } from './ordering.js';
+import {
+  conditionMet,
+  describeUnmet,
+  isSettled,
+  isStuck,
+  stopDependents,
+  transitiveDependents,
+  unmetDependencies,
+} from './ordering.js';
 import {
   initialMachine,
   transition,
@@ -50,10 +63,36 @@ export interface SupervisorDeps {
   readonly baseEnv: Readonly<Record<string, string | undefined>>;
   /** Reads an env_file's variables at each start. */
   readonly readEnvFile: (file: string) => Readonly<Record<string, string>>;
+  /** Wall-clock epoch ms, for what `status` shows (start times, last exits); Date.now by default. */
+  readonly wallClock?: () => number;
+}
+
+/** What an operator action or a reload came to, in words for the log and the control channel. */
+export type OperationResult =
+  | { readonly ok: true; readonly message: string; readonly detail: readonly string[] }
+  | { readonly ok: false; readonly error: string; readonly hint?: string };
+
+/** One process as `corral status` shows it. Times are wall-clock epoch ms. */
+export interface ProcessInfo {
+  readonly name: string;
+  readonly state: ProcessState;
+  /** Stopped by an operator: it stays stopped until started. */
+  readonly held: boolean;
+  readonly pid: number | null;
+  readonly startedAt: number | null;
+  readonly restarts: { readonly total: number; readonly window: number };
+  readonly lastExit: {
+    readonly code: number | null;
+    readonly signal: string | null;
+    readonly at: number;
+  } | null;
+  /** Whether the current run passed its ready probe; null without a ready probe. */
+  readonly ready: boolean | null;
+  readonly nextRestartAt: number | null;
 }
 
 interface Unit {
-  readonly spec: ProcessSpec;
+  spec: ProcessSpec;
   machine: ProcessMachine;
   child: Child | null;
   restartTimer: Timer | null;
@@ -61,13 +100,29 @@ interface Unit {
   probes: Cancellable[];
   matcher: LogMatcher | null;
   lastWaiting: string;
+  held: boolean;
+  /** The child environment, when it does not depend on env_files read at each start. */
+  env: Readonly<Record<string, string>> | null;
+  restarts: number;
+  startedAt: number | null;
+  lastExit: ProcessInfo['lastExit'];
+  ready: boolean;
+}
+
+/** Something an operation waits for; checked after every change. */
+interface Waiter {
+  readonly done: () => boolean;
+  readonly resolve: () => void;
 }
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
+  #manifest: ResolvedManifest;
   readonly #units = new Map<string, Unit>();
-  readonly #stopOrder: Map<string, string[]>;
+  /** For each process, the processes that must have stopped before it stops. */
+  #dependents: Map<string, string[]>;
   #phase: SupervisorPhase = 'stopped';
   #status: AggregateStatus = 'stopped';
+  readonly #summary = emptySummary();
   #fatal: string | null = null;
   #killedOnStop = false;
   #stopRequested = false;
@@ -75,30 +130,38 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Resolves once the supervisor has stopped, whoever asked for the stop. */
   readonly #done = new Promise<void>((resolve) => (this.#stopped = resolve));
   #stopTimer: Timer | null = null;
+  /** Processes an operation asked to stop that have not been told yet (they wait for dependents). */
+  readonly #down = new Set<string>();
+  /** Every process an operation is taking down; dependents outside it do not hold a stop back. */
+  readonly #downScope = new Set<string>();
+  readonly #waiting = new Set<Unit>();
+  #starting = 0;
+  #unsettled = 0;
+  #waiters: Waiter[] = [];
+  /** Operations run one at a time, in the order asked: start-up first. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(
-    readonly manifest: ResolvedManifest,
+    manifest: ResolvedManifest,
     private readonly deps: SupervisorDeps,
   ) {
     super();
+    this.#manifest = manifest;
     const enabled = manifest.processes.filter((p) => !p.disabled);
-    for (const spec of enabled) {
-      this.#units.set(spec.name, {
-        spec,
-        machine: initialMachine,
-        child: null,
-        restartTimer: null,
-        stepTimer: null,
-        probes: [],
-        matcher: null,
-        lastWaiting: '',
-      });
-    }
-    this.#stopOrder = stopDependents(enabled);
+    for (const spec of enabled) this.#addUnit(spec);
+    this.#dependents = stopDependents(enabled);
+  }
+
+  get manifest(): ResolvedManifest {
+    return this.#manifest;
   }
 
   get status(): AggregateStatus {
     return this.#status;
+  }
+
+  get phase(): SupervisorPhase {
+    return this.#phase;
   }
 
   /** Why the supervisor failed (a critical process gave up), or null. */
@@ -111,8 +174,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.#killedOnStop;
   }
 
-  states(): ReadonlyMap<string, ProcessState> {
-    return new Map([...this.#units].map(([name, u]) => [name, u.machine.state]));
+  states(): Map<string, ProcessState> {
+    const states = new Map<string, ProcessState>();
+    for (const [name, u] of this.#units) states.set(name, u.machine.state);
+    return states;
+  }
+
+  /** Every supervised process, in manifest order, as `corral status` shows it. */
+  processes(): ProcessInfo[] {
+    const now = this.deps.clock.now();
+    const wall = this.#wallNow();
+    return [...this.#units.values()].map((u) => {
+      const state = u.machine.state;
+      const { window } = u.spec.restart.limit;
+      return {
+        name: u.spec.name,
+        state,
+        held: u.held,
+        pid: 'pid' in state ? state.pid : null,
+        startedAt: state.kind === 'running' || state.kind === 'starting' ? u.startedAt : null,
+        restarts: {
+          total: u.restarts,
+          window: u.machine.history.restarts.filter((t) => now - t < window).length,
+        },
+        lastExit: u.lastExit,
+        ready: u.spec.ready === null ? null : u.ready,
+        nextRestartAt: state.kind === 'backoff' ? wall + Math.max(0, state.until - now) : null,
+      };
+    });
   }
 
   /** Resolves once every process has stopped after a stop (requested, or a critical give-up). */
@@ -125,6 +214,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#phase = 'starting';
     for (const name of this.#units.keys()) this.#dispatch(name, { kind: 'start' });
     this.#evaluate();
+    // Start-up is the first operation: operator actions and reloads wait until it is over.
+    this.#queue = this.#until(() => this.#phase !== 'starting');
   }
 
   /** Starts the ordered stop (once) and resolves when every process has stopped. */
@@ -133,17 +224,18 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#stopRequested = true;
     this.#phase = 'stopping';
     this.#log({ level: 'info', event: 'stop', message: `stopping all processes in order (${reason})` });
-    this.#stopTimer = this.deps.clock.after(this.manifest.service.stop_timeout, () => {
+    this.#stopTimer = this.deps.clock.after(this.#manifest.service.stop_timeout, () => {
       const left = [...this.#units.values()]
         .filter((u) => !isSettled(u.machine.state))
         .map((u) => u.spec.name);
       this.#log({
         level: 'error',
         event: 'stop-timeout',
-        message: `service.stop_timeout (${this.manifest.service.stop_timeout} ms) reached; killing ${left.join(', ')}`,
+        message: `service.stop_timeout (${this.#manifest.service.stop_timeout} ms) reached; killing ${left.join(', ')}`,
       });
       this.kill();
     });
+    for (const name of this.#units.keys()) this.#down.add(name);
     this.#evaluate();
     return this.#done;
   }
@@ -165,6 +257,303 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#evaluate();
   }
 
+  /**
+   * Stops these processes (an operator's `corral stop`); they stay stopped until started. A
+   * process that others depend on stops only with `withDependents`, which stops those first.
+   */
+  stopProcesses(
+    names: readonly string[],
+    options: { readonly withDependents: boolean },
+  ): Promise<OperationResult> {
+    return this.#operation(async () => {
+      const unknown = this.#unknown(names);
+      if (unknown !== null) return unknown;
+      const named = new Set(names);
+      const dependents = transitiveDependents(named, this.#dependents).filter((d) => !named.has(d));
+      const active = dependents.filter((d) => !isSettled(this.#stateOf(d)));
+      if (active.length > 0 && !options.withDependents) {
+        return {
+          ok: false,
+          error: `${list(active)} ${active.length === 1 ? 'depends' : 'depend'} on ${list([...named])} and ${active.length === 1 ? 'is' : 'are'} running`,
+          hint: `stop ${list(active)} first, or add --with-dependents to stop ${active.length === 1 ? 'it' : 'them'} too`,
+        };
+      }
+      const targets = options.withDependents ? [...named, ...dependents] : [...named];
+      const before = new Map(targets.map((n) => [n, this.#stateOf(n)]));
+      for (const name of targets) this.#hold(name, true);
+      await this.#bringDown(targets);
+      if (this.#isStopping()) return interrupted();
+      const detail = targets.map((n) => {
+        const was = before.get(n);
+        return was !== undefined && isSettled(was) ? `${n}: was not running (${was.kind})` : `${n}: stopped`;
+      });
+      return { ok: true, message: `stopped ${list(targets)}`, detail };
+    });
+  }
+
+  /** Starts these processes (and what they need first); a held process is no longer held. */
+  startProcesses(names: readonly string[]): Promise<OperationResult> {
+    return this.#operation(async () => {
+      const unknown = this.#unknown(names);
+      if (unknown !== null) return unknown;
+      const targets = this.#withDependencies(names);
+      for (const name of targets) {
+        this.#hold(name, false);
+        this.#dispatch(name, { kind: 'start' });
+      }
+      this.#evaluate();
+      await this.#until(() => !targets.some((n) => this.#progressing(n)));
+      return this.#startResult('started', names);
+    });
+  }
+
+  /**
+   * Restarts these processes, or every one that is not held: an ordered stop of them and of what
+   * runs on top of them, then a start in dependency order. The supervisor keeps running.
+   */
+  restartProcesses(names: readonly string[] | 'all'): Promise<OperationResult> {
+    return this.#operation(async () => {
+      const named =
+        names === 'all' ? [...this.#units.values()].filter((u) => !u.held).map((u) => u.spec.name) : names;
+      const unknown = this.#unknown(named);
+      if (unknown !== null) return unknown;
+      const active = transitiveDependents(named, this.#dependents).filter(
+        (d) => !named.includes(d) && !this.#isHeld(d) && !isSettled(this.#stateOf(d)),
+      );
+      const down = [...named, ...active];
+      for (const name of named) this.#hold(name, false);
+      await this.#bringDown(down);
+      if (this.#isStopping()) return interrupted();
+      const targets = [...new Set([...this.#withDependencies(named), ...active])];
+      for (const name of targets) this.#dispatch(name, { kind: 'start' });
+      this.#evaluate();
+      await this.#until(() => !targets.some((n) => this.#progressing(n)));
+      return this.#startResult('restarted', [...named, ...active]);
+    });
+  }
+
+  /**
+   * Applies a reload: stops what the plan stops (removed processes, and those that restart) in
+   * reverse dependency order, swaps in the new manifest, then starts what the plan starts in
+   * dependency order. Processes the plan updates keep running with their new settings; the rest
+   * are not touched. Reloads and operator actions never interleave: each waits for the last.
+   */
+  applyReload(next: ResolvedManifest, plan: ReloadPlan): Promise<OperationResult> {
+    return this.#operation(async () => {
+      const enabled = next.processes.filter((p) => !p.disabled);
+      // Stop along the old dependencies and the new ones alike.
+      const union = stopDependents([...this.#manifest.processes.filter((p) => !p.disabled), ...enabled]);
+      this.#dependents = union;
+      const down = plan.stop.filter((n) => this.#units.has(n));
+      await this.#bringDown(down);
+      if (this.#isStopping()) return interrupted();
+      this.#swapManifest(next, enabled, new Set(plan.update));
+      const starts = plan.start.filter((n) => {
+        const unit = this.#units.get(n);
+        return unit !== undefined && !unit.held;
+      });
+      for (const name of starts) this.#dispatch(name, { kind: 'start' });
+      this.#evaluate();
+      await this.#until(() => !starts.some((n) => this.#progressing(n)));
+      if (this.#isStopping()) return interrupted();
+      const detail = starts.map((n) => `${n}: ${describeState(this.#stateOf(n))}`);
+      return { ok: true, message: 'reload applied', detail };
+    });
+  }
+
+  /** Runs `body` after every earlier operation; refused once the supervisor is stopping. */
+  #operation(body: () => Promise<OperationResult>): Promise<OperationResult> {
+    const run = async (): Promise<OperationResult> => {
+      if (this.#isStopping()) return interrupted();
+      if (this.#phase === 'stopped') {
+        return { ok: false, error: 'the supervisor has not started', hint: 'start it first' };
+      }
+      return body();
+    };
+    const result = this.#queue.then(run, run);
+    this.#queue = result;
+    return result;
+  }
+
+  #unknown(names: readonly string[]): OperationResult | null {
+    if (names.length === 0)
+      return { ok: false, error: 'no process named', hint: 'name at least one process' };
+    const missing = names.filter((n) => !this.#units.has(n));
+    if (missing.length === 0) return null;
+    const known = [...this.#units.keys()];
+    const disabled = this.#manifest.processes.filter((p) => p.disabled).map((p) => p.name);
+    const off = missing.filter((n) => disabled.includes(n));
+    return {
+      ok: false,
+      error:
+        off.length > 0
+          ? `${list(off)} ${off.length === 1 ? 'is' : 'are'} disabled in ${this.#manifest.file}`
+          : `no process named ${list(missing)} in ${this.#manifest.file}`,
+      hint: off.length > 0 ? 'set disabled: false in the manifest' : `processes: ${list(known)}`,
+    };
+  }
+
+  /** `names` and, transitively, the dependencies whose condition does not hold and that would not get there by themselves. */
+  #withDependencies(names: readonly string[]): string[] {
+    const order: string[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string) => {
+      if (seen.has(name)) return;
+      seen.add(name);
+      const unit = this.#units.get(name);
+      if (unit === undefined) return;
+      for (const [dep, condition] of Object.entries(unit.spec.depends_on)) {
+        const state = this.#units.get(dep)?.machine.state;
+        if (
+          state !== undefined &&
+          !conditionMet(condition, state) &&
+          isSettled(state) &&
+          state.kind !== 'waiting'
+        ) {
+          visit(dep);
+        }
+      }
+      order.push(name);
+    };
+    for (const name of names) visit(name);
+    return order;
+  }
+
+  #startResult(verb: string, names: readonly string[]): OperationResult {
+    if (this.#isStopping()) return interrupted();
+    const detail = names.map((n) => `${n}: ${describeState(this.#stateOf(n))}`);
+    const bad = names.filter((n) => {
+      const kind = this.#stateOf(n).kind;
+      return kind !== 'running' && kind !== 'exited';
+    });
+    if (bad.length === 0) return { ok: true, message: `${verb} ${list(names)}`, detail };
+    return {
+      ok: false,
+      error: `${list(bad)} did not come up: ${bad.map((n) => `${n} ${describeState(this.#stateOf(n))}`).join('; ')}`,
+      hint: 'corral status and the log say more',
+    };
+  }
+
+  /** Takes these processes down in reverse dependency order; resolves when all have settled. */
+  #bringDown(names: readonly string[]): Promise<void> {
+    for (const name of names) {
+      this.#down.add(name);
+      this.#downScope.add(name);
+    }
+    this.#evaluate();
+    return this.#until(() => names.every((n) => !this.#units.has(n) || isSettled(this.#stateOf(n)))).then(
+      () => {
+        for (const name of names) this.#downScope.delete(name);
+      },
+    );
+  }
+
+  /** Resolves once `done()` holds (checked after each change), or the supervisor is stopping. */
+  #until(done: () => boolean): Promise<void> {
+    if (done() || this.#stopRequested) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ done, resolve }));
+  }
+
+  #swapManifest(next: ResolvedManifest, enabled: readonly ProcessSpec[], updated: ReadonlySet<string>): void {
+    this.#manifest = next;
+    const specs = new Map(enabled.map((p) => [p.name, p]));
+    for (const [name, unit] of this.#units) {
+      if (specs.has(name)) continue;
+      this.#count(unit, -1);
+      if (!isSettled(unit.machine.state)) this.#unsettled--;
+      this.#waiting.delete(unit);
+      unit.restartTimer?.cancel();
+      for (const probe of unit.probes.splice(0)) probe.cancel();
+      this.#units.delete(name);
+    }
+    for (const spec of enabled) {
+      const unit = this.#units.get(spec.name);
+      if (unit === undefined) {
+        this.#addUnit(spec);
+        continue;
+      }
+      const livenessChanged = JSON.stringify(unit.spec.liveness) !== JSON.stringify(spec.liveness);
+      this.#count(unit, -1);
+      unit.spec = spec;
+      unit.env = null;
+      this.#count(unit, 1);
+      if (updated.has(spec.name) && livenessChanged && unit.machine.state.kind === 'running') {
+        for (const probe of unit.probes.splice(0)) probe.cancel();
+        this.#probeLiveness(unit, unit.machine.generation);
+      }
+    }
+    // Keep the manifest's order (status rows, start order among equals).
+    const ordered = enabled.map((p) => this.#units.get(p.name)).filter((u) => u !== undefined);
+    this.#units.clear();
+    for (const unit of ordered) this.#units.set(unit.spec.name, unit);
+    this.#dependents = stopDependents(enabled);
+  }
+
+  #addUnit(spec: ProcessSpec): void {
+    const unit: Unit = {
+      spec,
+      machine: initialMachine,
+      child: null,
+      restartTimer: null,
+      stepTimer: null,
+      probes: [],
+      matcher: null,
+      lastWaiting: '',
+      held: false,
+      env: null,
+      restarts: 0,
+      startedAt: null,
+      lastExit: null,
+      ready: false,
+    };
+    this.#units.set(spec.name, unit);
+    this.#count(unit, 1);
+  }
+
+  #count(unit: Unit, sign: 1 | -1): void {
+    count(this.#summary, { spec: unit.spec, state: unit.machine.state, held: unit.held }, sign);
+  }
+
+  #hold(name: string, held: boolean): void {
+    const unit = this.#units.get(name);
+    if (unit === undefined || unit.held === held) return;
+    this.#count(unit, -1);
+    unit.held = held;
+    this.#count(unit, 1);
+  }
+
+  /** A method, not the field: an await may have let a stop begin. */
+  #isStopping(): boolean {
+    return this.#stopRequested;
+  }
+
+  #isHeld(name: string): boolean {
+    return this.#units.get(name)?.held === true;
+  }
+
+  #stateOf(name: string): ProcessState {
+    return this.#units.get(name)?.machine.state ?? IDLE;
+  }
+
+  /** Still on its way up: starting, being stopped to restart, or waiting for something that will come. */
+  #progressing(name: string): boolean {
+    const unit = this.#units.get(name);
+    if (unit === undefined) return false;
+    const state = unit.machine.state;
+    if (state.kind === 'starting') return true;
+    if (state.kind === 'stopping') return state.then === 'restart';
+    if (state.kind !== 'waiting') return false;
+    return !isStuck(unit.spec, this.states(), this.#specs());
+  }
+
+  #specs(): Map<string, ProcessSpec> {
+    return new Map([...this.#units].map(([name, u]) => [name, u.spec]));
+  }
+
+  #wallNow(): number {
+    return (this.deps.wallClock ?? Date.now)();
+  }
+
   #dispatch(name: string, event: ProcessEvent): void {
     const unit = this.#units.get(name);
     if (unit === undefined) return;
@@ -174,50 +563,112 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       now: this.deps.clock.now(),
       random: this.deps.random,
     });
+    const after = step.machine.state;
+    if (after !== before) this.#count(unit, -1);
     unit.machine = step.machine;
-    if (step.machine.state !== before) {
-      this.emit('state', name, step.machine.state);
-      this.#log({
-        level: 'debug',
-        process: name,
-        event: 'state',
-        message: `${before.kind} → ${step.machine.state.kind}`,
-      });
+    if (after !== before) {
+      this.#count(unit, 1);
+      this.#track(unit, before, after);
+      this.emit('state', name, after);
+      this.#log({ level: 'debug', process: name, event: 'state', message: `${before.kind} → ${after.kind}` });
     }
     for (const effect of step.effects) this.#perform(unit, effect);
   }
 
+  /** Keeps the counters and sets that spare #evaluate a walk over every process. */
+  #track(unit: Unit, before: ProcessState, after: ProcessState): void {
+    if (before.kind === 'waiting') this.#waiting.delete(unit);
+    if (after.kind === 'waiting') this.#waiting.add(unit);
+    if (before.kind === 'starting') this.#starting--;
+    if (after.kind === 'starting') this.#starting++;
+    if (!isSettled(before)) this.#unsettled--;
+    if (!isSettled(after)) this.#unsettled++;
+    if (
+      after.kind === 'starting' &&
+      after.pid !== null &&
+      before.kind === 'starting' &&
+      before.pid === null
+    ) {
+      unit.startedAt = this.#wallNow();
+      unit.ready = false;
+    }
+    if (after.kind === 'running' && before.kind !== 'running') {
+      if (before.kind === 'starting' && before.pid === null) unit.startedAt = this.#wallNow();
+      unit.ready = true;
+    }
+  }
+
   /** What may happen now that something changed: starts, stops, the end of the stop, the status. */
   #evaluate(): void {
-    const states = this.states();
-    if (this.#phase === 'starting' || this.#phase === 'running') {
-      for (const [name, unit] of this.#units) {
-        if (unit.machine.state.kind !== 'waiting') continue;
+    if ((this.#phase === 'starting' || this.#phase === 'running') && this.#waiting.size > 0) {
+      const states = this.states();
+      for (const unit of [...this.#waiting]) {
         const unmet = unmetDependencies(unit.spec, states);
         if (unmet.length === 0) {
           unit.lastWaiting = '';
-          this.#dispatch(name, { kind: 'dependencies-met' });
+          this.#dispatch(unit.spec.name, { kind: 'dependencies-met' });
+          states.set(unit.spec.name, unit.machine.state);
         } else {
           const waiting = describeUnmet(unmet);
           if (waiting !== unit.lastWaiting) {
             unit.lastWaiting = waiting;
-            this.#log({ level: 'info', process: name, event: 'waiting', message: waiting });
+            this.#log({ level: 'info', process: unit.spec.name, event: 'waiting', message: waiting });
           }
         }
       }
-      if (this.#phase === 'starting' && [...this.#units.values()].every((u) => isUp(u.machine.state))) {
-        this.#phase = 'running';
-      }
     }
-    if (this.#phase === 'stopping') {
-      for (const [name, unit] of this.#units) {
-        const s = unit.machine.state.kind;
-        if (s === 'waiting' || s === 'backoff') this.#dispatch(name, { kind: 'stop' });
-      }
-      for (const name of readyToStop(this.#stopOrder, this.states())) this.#dispatch(name, { kind: 'stop' });
-      if ([...this.#units.values()].every((u) => isSettled(u.machine.state))) this.#finishStop();
-    }
+    if (this.#down.size > 0) this.#stopWhatMay();
+    if (this.#phase === 'starting' && this.#startupOver()) this.#phase = 'running';
+    if (this.#phase === 'stopping' && this.#unsettled === 0) this.#finishStop();
     this.#updateStatus();
+    if (this.#waiters.length > 0) this.#wake();
+  }
+
+  /** Tells each process waiting in #down to stop once the dependents it must outlast have settled. */
+  #stopWhatMay(): void {
+    const all = this.#phase === 'stopping';
+    for (const name of [...this.#down]) {
+      const unit = this.#units.get(name);
+      if (unit === undefined) {
+        this.#down.delete(name);
+        continue;
+      }
+      const state = unit.machine.state;
+      if (state.kind === 'waiting' || state.kind === 'backoff') {
+        this.#down.delete(name);
+        this.#dispatch(name, { kind: 'stop' });
+        continue;
+      }
+      if (isSettled(state)) {
+        this.#down.delete(name);
+        continue;
+      }
+      if (state.kind === 'stopping' && state.then === 'idle') {
+        this.#down.delete(name);
+        continue;
+      }
+      const blocked = (this.#dependents.get(name) ?? []).some(
+        (d) => (all || this.#downScope.has(d)) && !isSettled(this.#stateOf(d)),
+      );
+      if (blocked) continue;
+      this.#down.delete(name);
+      this.#dispatch(name, { kind: 'stop' });
+    }
+  }
+
+  #startupOver(): boolean {
+    if (this.#starting > 0) return false;
+    if (this.#waiting.size === 0) return true;
+    const states = this.states();
+    const specs = this.#specs();
+    return [...this.#waiting].every((u) => isStuck(u.spec, states, specs));
+  }
+
+  #wake(): void {
+    const ready = this.#waiters.filter((w) => this.#stopRequested || w.done());
+    if (ready.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+    for (const w of ready) w.resolve();
   }
 
   #finishStop(): void {
@@ -230,8 +681,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   #updateStatus(): void {
-    const views = [...this.#units.values()].map((u) => ({ spec: u.spec, state: u.machine.state }));
-    const status = aggregateStatus(this.#phase, views, this.#fatal !== null);
+    const status = statusOf(this.#phase, this.#summary, this.#fatal !== null);
     if (status === this.#status) return;
     this.#status = status;
     this.#log({
@@ -275,6 +725,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         if (unit.child !== null) this.#killTree(unit, unit.child);
         return;
       case 'schedule-restart':
+        unit.restarts++;
         unit.restartTimer = this.deps.clock.after(effect.delay, () => {
           unit.restartTimer = null;
           this.#later(name, { kind: 'restart-due', generation: effect.generation });
@@ -297,7 +748,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #spawn(unit: Unit, generation: number): void {
     const { spec } = unit;
     unit.matcher = spec.ready?.check.kind === 'log' ? new LogMatcher(spec.ready.check.pattern) : null;
-    let env: Record<string, string>;
+    let env: Readonly<Record<string, string>>;
     try {
       env = this.#environment(spec);
     } catch (error) {
@@ -315,7 +766,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           cwd: spec.cwd,
           env,
           stdin: usesStdin(spec.stop),
-          maxLine: this.manifest.log.max_line,
+          maxLine: this.#manifest.log.max_line,
         },
         {
           onLine: (stream, line) => {
@@ -326,6 +777,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
             if (unit.machine.generation === generation) {
               unit.stepTimer?.cancel();
               unit.child = null;
+              unit.lastExit = { code, signal, at: this.#wallNow() };
             }
             this.#later(spec.name, { kind: 'exit', generation, code, signal });
           },
@@ -345,11 +797,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** The supervisor's environment, then each env_file in order, then env. */
-  #environment(spec: ProcessSpec): Record<string, string> {
+  #environment(spec: ProcessSpec): Readonly<Record<string, string>> {
+    const unit = this.#units.get(spec.name);
+    if (unit?.env != null && unit.spec === spec) return unit.env;
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(this.deps.baseEnv)) if (v !== undefined) env[k] = v;
     for (const file of spec.env_file) Object.assign(env, this.deps.readEnvFile(file));
     Object.assign(env, spec.env);
+    // Without env_files nothing changes between starts: build it once per spec.
+    if (unit !== undefined && unit.spec === spec && spec.env_file.length === 0) unit.env = Object.freeze(env);
     return env;
   }
 
@@ -501,10 +957,34 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 }
 
-function isUp(state: ProcessState): boolean {
-  return state.kind === 'running' || state.kind === 'exited' || state.kind === 'failed';
-}
-
 function usesStdin(steps: readonly StopStep[]): boolean {
   return steps.some((s) => s.kind === 'stdin');
+}
+
+const IDLE: ProcessState = { kind: 'idle' };
+
+function interrupted(): OperationResult {
+  return { ok: false, error: 'corral is stopping; nothing else is done', hint: 'start corral again' };
+}
+
+function list(names: readonly string[]): string {
+  return names.join(', ');
+}
+
+/** A process's state in a few words, for operation results. */
+function describeState(state: ProcessState): string {
+  switch (state.kind) {
+    case 'running':
+      return `running (pid ${state.pid})`;
+    case 'exited':
+      return state.code === 0 ? 'completed' : `exited (${state.code ?? state.signal ?? '?'})`;
+    case 'failed':
+      return `failed: ${state.reason}`;
+    case 'backoff':
+      return `restarting after it ${state.reason}`;
+    case 'waiting':
+      return 'waiting for its dependencies';
+    default:
+      return state.kind;
+  }
 }

@@ -89,6 +89,10 @@ describe.skipIf(process.platform === 'win32')('supervisor scenarios', () => {
       (e) => e.name === 'api' && e.record?.message === 'waits for db to be ready (now starting)',
       'api waiting for db to be ready',
     );
+    await s.waitFor(
+      (e) => e.name === 'db' && e.state?.kind === 'starting' && e.state.pid !== null,
+      'db spawned, not ready yet',
+    );
     await s.supervisor.stop();
     expect(s.states('api')).toEqual(['waiting', 'idle']);
     expect(s.states('db')).toEqual(['waiting', 'starting', 'starting', 'stopping', 'idle']);
