@@ -1,13 +1,11 @@
 // The command line: argv → command → exit code. The only layer that knows about exit codes;
 // bin/corral.js sets process.exitCode from what main returns.
+//
+// Each command's module is loaded only when that command runs: `corral run` stays a small keeper
+// process, and a one-shot command does not pay for the supervisor's code.
 import { createRequire } from 'node:module';
 import { CorralError } from '../errors.js';
-import { renderJsonSchema } from '../manifest/schema/emit.js';
 import { EXIT, processIo, type Io } from './io.js';
-import { runCommand } from './run.js';
-import { superviseCommand } from './supervise.js';
-import { diffCommand } from './diff.js';
-import { validateCommand } from './validate.js';
 
 const usage = `usage: corral <command> [options]
 
@@ -26,14 +24,14 @@ Not built yet: service, install, uninstall, status, start, stop, restart, reload
 type Command = (args: string[], io: Io) => Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
-  validate: validateCommand,
-  diff: diffCommand,
-  run: (args, io) => runCommand(args, io),
+  validate: async (args, io) => (await import('./validate.js')).validateCommand(args, io),
+  diff: async (args, io) => (await import('./diff.js')).diffCommand(args, io),
+  run: async (args, io) => (await import('./run.js')).runCommand(args, io),
   // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
-  supervise: superviseCommand,
-  schema: (_args, io) => {
-    io.stdout(renderJsonSchema());
-    return Promise.resolve(EXIT.ok);
+  supervise: async (args, io) => (await import('./supervise.js')).superviseCommand(args, io),
+  schema: async (_args, io) => {
+    io.stdout((await import('../manifest/schema/emit.js')).renderJsonSchema());
+    return EXIT.ok;
   },
   version: (_args, io) => {
     io.stdout(`${version()}\n`);

@@ -13,7 +13,8 @@ import { setChildSubreaper } from '../platform/posix/libc.js';
 import { startOrphanReaper } from '../platform/posix/reaper.js';
 import { describeProcesses, sweep } from '../platform/posix/sweep.js';
 import { EXIT, type Io } from './io.js';
-import { parseRunArgs, supervise } from './run.js';
+import { supervise } from './host.js';
+import { parseRunArgs } from './run.js';
 
 export const superviseUsage = `usage: corral supervise [--insecure-manifest] [--] <manifest>
 
