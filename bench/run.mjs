@@ -20,7 +20,7 @@ import { Tracker } from './lib/tracker.mjs';
 const CONFIG = {
   restart: { kills: 35, warmup: 3 },
   startStop: { count: 200, rounds: 7, warmup: 1 },
-  idle: { children: 50, seconds: 30, every: 5 },
+  idle: { children: 50, settle: 15, seconds: 30, every: 5 },
   rss: { warmup: 100, restarts: 1000 },
 };
 const BENCH = import.meta.dirname;

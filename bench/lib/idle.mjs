@@ -1,6 +1,11 @@
 // Idle cost: `corral run` over a manifest of `children` sleeps, and the floor host holding as many,
 // run at the same time (so both see the same machine), each sampled from /proc (CPU time, VmRSS)
-// every `every` seconds for `seconds` seconds, starting once both report all children running.
+// every `every` seconds for `settle + seconds` seconds, starting once both report all children
+// running. The judged window is the last `seconds`: in the first seconds after start-up every Node
+// process still does start-up work it deferred, chiefly V8's memory reducer, a full garbage
+// collection 8 s after the allocations stop (--gc-memory-reducer-start-delay-ms=8000), once.
+// corral has two Node processes (the keeper and the supervisor), the floor one; the report shows
+// that settling window too.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CORRAL_BIN, FLOOR_HOST, launchHost } from './hosts.mjs';
@@ -14,7 +19,7 @@ const UP_DEADLINE_MS = 60_000;
  * `{ corral, floor }`: the samples ({ at, cpuMs, rssKb, parts }) of each host's own processes
  * (hosts.mjs ownProcesses), first at t = 0.
  */
-export async function measureIdle({ children, seconds, every, temp, tracker }) {
+export async function measureIdle({ children, settle, seconds, every, temp, tracker }) {
   const file = path.join(temp, 'idle.yaml');
   const processes = Array.from({ length: children }, (_, i) => ({ name: `p${i}`, command: SLEEP }));
   fs.writeFileSync(file, manifestYaml('bench-idle', processes));
@@ -35,7 +40,7 @@ export async function measureIdle({ children, seconds, every, temp, tracker }) {
     const own = { corral: hosts.corral.ownProcesses(), floor: hosts.floor.ownProcesses() };
     const samples = { corral: [], floor: [] };
     const t0 = performance.now();
-    for (let t = 0; t <= seconds; t += every) {
+    for (let t = 0; t <= settle + seconds; t += every) {
       await delay(t0 + t * 1000 - performance.now());
       for (const name of ['corral', 'floor']) samples[name].push(sampleProcs(own[name]));
     }

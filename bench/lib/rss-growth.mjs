@@ -1,7 +1,8 @@
 // RSS growth over restarts: `corral run` with one child that exits at once (`true`, restart always,
 // delay 0) and the floor host doing the same, at the same time; each host's VmRSS is read when
 // its output shows `warmup` restarts, again `restarts` later (the measure), and once more after
-// as many again (to tell growth that levels off from growth that goes on).
+// as many again (to tell growth that levels off from growth that goes on). Each reading is the
+// median of several taken over the next restarts (sampleAt).
 import fs from 'node:fs';
 import path from 'node:path';
 import { CORRAL_BIN, FLOOR_HOST, launchHost } from './hosts.mjs';
@@ -42,22 +43,38 @@ export async function measureRssGrowth({ warmup, restarts, temp, tracker }) {
   }
 }
 
-/** Counts the host's restart lines; samples it at `warmup`, `warmup + restarts` and `warmup + 2 × restarts`. */
+/** Samples per point, `SPREAD` restarts apart: RSS moves with each GC cycle, one reading is noise. */
+const SAMPLES = 9;
+const SPREAD = 10;
+
+/**
+ * Counts the host's restart lines; samples it at `warmup`, `warmup + restarts` and
+ * `warmup + 2 × restarts`, each point the sample of median RSS among SAMPLES readings taken SPREAD
+ * restarts apart from that count on.
+ */
 function sampleAt(host, line, warmup, restarts) {
-  const at = [warmup, warmup + restarts, warmup + 2 * restarts];
-  const samples = [];
+  const bases = [warmup, warmup + restarts, warmup + 2 * restarts];
+  const due = bases.flatMap((base, point) =>
+    Array.from({ length: SAMPLES }, (_, i) => ({ count: base + i * SPREAD, point })),
+  );
+  const points = bases.map(() => []);
   let count = 0;
+  let next = 0;
   return Promise.race([
     host.died,
     new Promise((resolve) => {
       const off = host.onLine((text) => {
-        if (!line.test(text) || ++count !== at[samples.length]) return;
-        samples.push(sampleProcs(host.ownProcesses()));
-        if (samples.length < at.length) return;
+        if (!line.test(text) || ++count !== due[next].count) return;
+        points[due[next].point].push(sampleProcs(host.ownProcesses()));
+        if (++next < due.length) return;
         off();
-        const [before, after, later] = samples;
-        resolve({ before, after, later });
+        const [before, after, later] = points.map(median);
+        resolve({ before, after, later, samples: points });
       });
     }),
   ]);
+}
+
+function median(samples) {
+  return [...samples].sort((a, b) => a.rssKb - b.rssKb)[samples.length >> 1];
 }
