@@ -570,7 +570,15 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#count(unit, 1);
       this.#track(unit, before, after);
       this.emit('state', name, after);
-      this.#log({ level: 'debug', process: name, event: 'state', message: `${before.kind} → ${after.kind}` });
+      // Built only when someone will read it: a stop of 200 children makes 400 of these.
+      if (this.#manifest.log.level === 'debug') {
+        this.#log({
+          level: 'debug',
+          process: name,
+          event: 'state',
+          message: `${before.kind} → ${after.kind}`,
+        });
+      }
     }
     for (const effect of step.effects) this.#perform(unit, effect);
   }

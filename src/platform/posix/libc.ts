@@ -34,6 +34,7 @@ export class LibcError extends Error {
 interface Libc {
   readonly koffi: typeof Koffi;
   readonly waitpid: (pid: number, status: number[], options: number) => number;
+  readonly kill: (pid: number, signal: number) => number;
   readonly strerror: (errnum: number) => string;
   /** Null off Linux, where the symbol does not exist and declaring it would throw. */
   readonly prctl: Prctl | null;
@@ -58,6 +59,7 @@ function libc(): Libc {
   loaded = {
     koffi,
     waitpid: lib.func('int waitpid(int pid, _Out_ int *status, int options)') as Libc['waitpid'],
+    kill: lib.func('int kill(int pid, int sig)') as Libc['kill'],
     strerror: lib.func('const char *strerror(int errnum)') as Libc['strerror'],
     prctl:
       process.platform === 'linux'
@@ -94,6 +96,16 @@ function prctlOf(what: string): Prctl {
  * reparented here instead of to init, so it stays findable below corral (PR_SET_CHILD_SUBREAPER).
  * Not inherited by children. Adopted orphans become zombies here unless reaped (see reaper.ts).
  */
+/**
+ * Whether process group `pgid` still has a member: kill(-pgid, 0). process.kill does the same but
+ * throws for the usual answer, ESRCH, and building that error cost ~8 µs, once per child exit.
+ */
+export function groupExists(pgid: number): boolean {
+  const { kill, koffi } = libc();
+  if (kill(-pgid, 0) === 0) return true;
+  return koffi.errno() !== os.constants.errno.ESRCH;
+}
+
 export function setChildSubreaper(): void {
   const prctl = prctlOf('setChildSubreaper');
   if (prctl.set(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === -1) {
