@@ -198,7 +198,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           window: u.machine.history.restarts.filter((t) => now - t < window).length,
         },
         lastExit: u.lastExit,
-        ready: u.spec.ready === null ? null : u.ready,
+        ready:
+          u.spec.ready === null ? null : u.ready && (state.kind === 'running' || state.kind === 'stopping'),
         nextRestartAt: state.kind === 'backoff' ? wall + Math.max(0, state.until - now) : null,
       };
     });
@@ -278,7 +279,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           hint: `stop ${list(active)} first, or add --with-dependents to stop ${active.length === 1 ? 'it' : 'them'} too`,
         };
       }
-      const targets = options.withDependents ? [...named, ...dependents] : [...named];
+      // Dependents first: the order they stop in.
+      const targets = options.withDependents ? [...dependents.reverse(), ...named] : [...named];
       const before = new Map(targets.map((n) => [n, this.#stateOf(n)]));
       for (const name of targets) this.#hold(name, true);
       await this.#bringDown(targets);

@@ -1,0 +1,260 @@
+// The Supervisor's operations while it runs — an operator's stop, start and restart of some
+// processes, a reload — driven through a fake launcher and a fake clock: which children are
+// stopped and spawned, in what order, and what each operation answers.
+import { describe, expect, it } from 'vitest';
+import { Supervisor, type LogRecord } from '../../../src/core/supervisor.js';
+import { planReload } from '../../../src/reload/plan.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { FakeLauncher } from '../../helpers/fake-launcher.js';
+import { HEAD, load } from '../../helpers/manifest.js';
+
+const STACK = `  db: { command: x }
+  api: { command: x, depends_on: { db: started } }
+  web: { command: x, depends_on: { api: started } }
+  cache: { command: x }
+`;
+
+function setup(body: string) {
+  const manifest = load(`${HEAD}processes:\n${body}`);
+  const launcher = new FakeLauncher();
+  const clock = new FakeClock();
+  const supervisor = new Supervisor(manifest, {
+    launcher,
+    clock,
+    random: () => 0,
+    baseEnv: {},
+    readEnvFile: () => ({}),
+    wallClock: () => 1_000_000 + clock.now(),
+  });
+  const logs: LogRecord[] = [];
+  supervisor.on('log', (r) => logs.push(r));
+  const kinds = () => Object.fromEntries([...supervisor.states()].map(([n, s]) => [n, s.kind]));
+  const pids = () => Object.fromEntries(supervisor.processes().map((p) => [p.name, p.pid]));
+  return { manifest, launcher, clock, supervisor, logs, kinds, pids };
+}
+
+/** Lets the fake children's spawns and exits (promises and microtasks) arrive. */
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function started(body = STACK) {
+  const s = setup(body);
+  s.supervisor.start();
+  await settle();
+  s.launcher.events.length = 0;
+  return s;
+}
+
+describe('stopProcesses', () => {
+  it('refuses to stop a process others depend on, naming them and the way out', async () => {
+    const s = await started();
+    const result = await s.supervisor.stopProcesses(['db'], { withDependents: false });
+    expect(result).toEqual({
+      ok: false,
+      error: 'api, web depend on db and are running',
+      hint: 'stop api, web first, or add --with-dependents to stop them too',
+    });
+    expect(s.launcher.events).toEqual([]);
+  });
+
+  it('with dependents: stops them first, in reverse dependency order, and holds all of them', async () => {
+    const s = await started();
+    const result = await s.supervisor.stopProcesses(['db'], { withDependents: true });
+    expect(result).toMatchObject({ ok: true, message: 'stopped web, api, db' });
+    expect(s.launcher.events).toEqual(['stop web', 'stop api', 'stop db']);
+    expect(s.kinds()).toEqual({ db: 'idle', api: 'idle', web: 'idle', cache: 'running' });
+    expect(
+      s.supervisor
+        .processes()
+        .filter((p) => p.held)
+        .map((p) => p.name),
+    ).toEqual(['db', 'api', 'web']);
+    // Held processes are the operator's choice, not a fault.
+    expect(s.supervisor.status).toBe('running');
+  });
+
+  it('a held process stays stopped: nothing restarts it, not even a restart of everything', async () => {
+    const s = await started();
+    await s.supervisor.stopProcesses(['cache'], { withDependents: false });
+    s.clock.advance(60_000);
+    await settle();
+    expect(s.kinds()['cache']).toBe('idle');
+    const result = await s.supervisor.restartProcesses('all');
+    expect(result.ok).toBe(true);
+    expect(s.launcher.events.filter((e) => e.endsWith('cache'))).toEqual(['stop cache']);
+    expect(s.kinds()['cache']).toBe('idle');
+  });
+
+  it('a process that is not running is held all the same, and says so', async () => {
+    const s = await started(`  once: { command: x, restart: { policy: never } }\n`);
+    const pid = s.launcher.pidOf('once') as number;
+    s.launcher.exit(pid, 0);
+    await settle();
+    const result = await s.supervisor.stopProcesses(['once'], { withDependents: false });
+    expect(result).toMatchObject({ ok: true, detail: ['once: was not running (exited)'] });
+  });
+});
+
+describe('startProcesses', () => {
+  it('starts what a process needs first, in dependency order, and releases the hold', async () => {
+    const s = await started();
+    await s.supervisor.stopProcesses(['db'], { withDependents: true });
+    s.launcher.events.length = 0;
+    const result = await s.supervisor.startProcesses(['web']);
+    expect(s.launcher.events).toEqual(['spawn db', 'spawn api', 'spawn web']);
+    expect(result).toMatchObject({ ok: true, message: 'started web' });
+    expect(s.kinds()).toEqual({ db: 'running', api: 'running', web: 'running', cache: 'running' });
+    expect(s.supervisor.processes().some((p) => p.held)).toBe(false);
+  });
+
+  it('says when a process did not come up', async () => {
+    const s = await started(`  bad: { command: x, restart: { policy: never } }\n`);
+    await s.supervisor.stopProcesses(['bad'], { withDependents: false });
+    s.launcher.unspawnable.add('bad');
+    const result = await s.supervisor.startProcesses(['bad']);
+    expect(result).toMatchObject({
+      ok: false,
+      error: 'bad did not come up: bad failed: could not be started',
+    });
+  });
+});
+
+describe('restartProcesses', () => {
+  it('restarts a process and what runs on top of it; leaves the rest alone', async () => {
+    const s = await started();
+    const before = s.pids();
+    const result = await s.supervisor.restartProcesses(['db']);
+    expect(result).toMatchObject({ ok: true, message: 'restarted db, api, web' });
+    expect(s.launcher.events).toEqual([
+      'stop web',
+      'stop api',
+      'stop db',
+      'spawn db',
+      'spawn api',
+      'spawn web',
+    ]);
+    const after = s.pids();
+    expect(after['cache']).toBe(before['cache']);
+    for (const name of ['db', 'api', 'web']) expect(after[name]).not.toBe(before[name]);
+  });
+
+  it('answers an unknown or disabled name with what there is', async () => {
+    const s = await started(`${STACK}  off: { command: x, disabled: true }\n`);
+    expect(await s.supervisor.restartProcesses(['dbb'])).toEqual({
+      ok: false,
+      error: `no process named dbb in ${s.manifest.file}`,
+      hint: 'processes: db, api, web, cache',
+    });
+    expect(await s.supervisor.startProcesses(['off'])).toMatchObject({
+      ok: false,
+      error: `off is disabled in ${s.manifest.file}`,
+    });
+  });
+});
+
+describe('operations and the supervisor life cycle', () => {
+  it('wait until start-up is over', async () => {
+    const s = setup(`  init: { command: x, restart: { policy: never } }
+  app: { command: x, depends_on: { init: completed } }
+`);
+    s.supervisor.start();
+    await settle();
+    let done = false;
+    const stopping = s.supervisor.stopProcesses(['app'], { withDependents: false }).then((r) => {
+      done = true;
+      return r;
+    });
+    await settle();
+    expect(done).toBe(false);
+    s.launcher.exit(s.launcher.pidOf('init') as number, 0);
+    expect(await stopping).toMatchObject({ ok: true });
+    expect(s.launcher.events).toEqual(['spawn init', 'spawn app', 'stop app']);
+  });
+
+  it('one at a time, in the order asked', async () => {
+    const s = await started();
+    const first = s.supervisor.stopProcesses(['cache'], { withDependents: false });
+    const second = s.supervisor.startProcesses(['cache']);
+    expect((await first).ok).toBe(true);
+    expect((await second).ok).toBe(true);
+    expect(s.launcher.events).toEqual(['stop cache', 'spawn cache']);
+  });
+
+  it('a stop of everything ends an operation in progress, which says so', async () => {
+    const s = await started();
+    s.launcher.stubborn.add('db');
+    const restarting = s.supervisor.restartProcesses(['db']);
+    await settle();
+    expect(s.launcher.events).toEqual(['stop web', 'stop api', 'stop db']);
+    const stopped = s.supervisor.stop('test');
+    expect(await restarting).toMatchObject({ ok: false, error: 'corral is stopping; nothing else is done' });
+    s.clock.advance(s.manifest.service.stop_timeout);
+    await stopped;
+    expect(s.launcher.running).toEqual([]);
+    expect(s.launcher.events.filter((e) => e.startsWith('spawn'))).toEqual([]);
+    expect(await s.supervisor.startProcesses(['db'])).toMatchObject({ ok: false });
+  });
+});
+
+describe('applyReload', () => {
+  it('stops removed, restarts changed (and dependents), starts added; the rest keep their pids', async () => {
+    const s = await started(`${STACK}  old: { command: x }\n`);
+    const before = s.pids();
+    const next = load(`${HEAD}processes:
+  db: { command: x }
+  api: { command: x, depends_on: { db: started }, env: { PORT: "2" } }
+  web: { command: x, depends_on: { api: started } }
+  cache: { command: x, restart: { delay: 5s } }
+  new: { command: x, depends_on: { db: started } }
+`);
+    const result = await s.supervisor.applyReload(next, planReload(s.manifest, next));
+    expect(result.ok).toBe(true);
+    const after = s.pids();
+    expect(after['db']).toBe(before['db']);
+    expect(after['cache']).toBe(before['cache']);
+    expect(after['api']).not.toBe(before['api']);
+    expect(after['web']).not.toBe(before['web']);
+    expect(s.kinds()).toEqual({
+      db: 'running',
+      api: 'running',
+      web: 'running',
+      cache: 'running',
+      new: 'running',
+    });
+    const e = s.launcher.events;
+    expect(e.filter((x) => x.startsWith('stop')).sort()).toEqual(['stop api', 'stop old', 'stop web']);
+    expect(e.indexOf('stop web')).toBeLessThan(e.indexOf('stop api'));
+    expect(e.filter((x) => x.startsWith('spawn'))).toEqual(['spawn api', 'spawn new', 'spawn web']);
+    // The updated process now runs with its new settings.
+    expect(s.supervisor.manifest).toBe(next);
+  });
+
+  it('keeps a held process held when its command changes', async () => {
+    const s = await started();
+    await s.supervisor.stopProcesses(['cache'], { withDependents: false });
+    const next = load(
+      `${HEAD}processes:\n${STACK.replace('cache: { command: x }', 'cache: { command: y }')}`,
+    );
+    await s.supervisor.applyReload(next, planReload(s.manifest, next));
+    expect(s.kinds()['cache']).toBe('idle');
+  });
+});
+
+describe('processes()', () => {
+  it('shows restarts, the last exit and when the next restart is due', async () => {
+    const s = await started(`  flaky: { command: x, restart: { policy: always, delay: 2s, jitter: 0 } }\n`);
+    s.clock.advance(500);
+    s.launcher.exit(s.launcher.pidOf('flaky') as number, 1);
+    await settle();
+    const [flaky] = s.supervisor.processes();
+    expect(flaky).toMatchObject({
+      name: 'flaky',
+      state: { kind: 'backoff' },
+      pid: null,
+      restarts: { total: 1, window: 1 },
+      lastExit: { code: 1, signal: null, at: 1_000_500 },
+      nextRestartAt: 1_002_500,
+      held: false,
+      ready: null,
+    });
+  });
+});
