@@ -32,10 +32,16 @@ export interface ReloadPlan {
   readonly needsServiceRestart: readonly string[];
 }
 
+/**
+ * `touchedEnvFiles`: env_files whose contents changed since `before` was applied. The specs name
+ * env_files by path only, so the diff cannot see a new value in one; a process reading one of
+ * these restarts as if its env had changed.
+ */
 export function planReload(
   before: ResolvedManifest,
   after: ResolvedManifest,
   diff: ManifestDiff = diffManifests(before, after),
+  touchedEnvFiles: ReadonlySet<string> = new Set(),
 ): ReloadPlan {
   const reasons: Record<string, string> = {};
   const oldSpec = new Map(before.processes.map((p) => [p.name, p]));
@@ -78,6 +84,18 @@ export function planReload(
         update.push(name);
         reasons[name] = `changed: ${keys.join(', ')} (applied without a restart)`;
       }
+    }
+  }
+  if (touchedEnvFiles.size > 0) {
+    for (const spec of after.processes) {
+      const name = spec.name;
+      if (!running(spec) || !running(oldSpec.get(name)) || restart.has(name)) continue;
+      const touched = spec.env_file.filter((f) => touchedEnvFiles.has(f));
+      if (touched.length === 0) continue;
+      restart.add(name);
+      reasons[name] = `env_file ${touched.join(', ')} changed`;
+      const at = update.indexOf(name);
+      if (at !== -1) update.splice(at, 1);
     }
   }
   // Restarting a process restarts what depends on it (transitively), since it stops first.
