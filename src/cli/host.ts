@@ -2,6 +2,11 @@
 // Supervisor until it has stopped, and maps how it ended to an exit code. `corral run` runs it in
 // its own process (elsewhere than Linux, and in tests) or under the keeper as `corral supervise`.
 import fs from 'node:fs';
+import path from 'node:path';
+import { controlTarget } from '../control/adapter.js';
+import { ControlError } from '../control/errors.js';
+import { startControlServer, type ControlServer } from '../control/server.js';
+import { controlSocketPath, realManifestPath, runtimeContext } from '../control/socket-path.js';
 import { systemClock } from '../core/clock.js';
 import { Supervisor, type LogRecord } from '../core/supervisor.js';
 import { consoleLogger } from '../logging/console.js';
@@ -16,6 +21,8 @@ import {
 import { openLockSession, type LockSession } from '../platform/posix/lock-session.js';
 import { LockError } from '../platform/posix/manifest-lock.js';
 import { platformLauncher } from '../platform/select.js';
+import { ReloadController } from '../reload/controller.js';
+import { ManifestWatcher } from '../reload/watch.js';
 import type { ProcessLauncher } from '../platform/types.js';
 import { EXIT, type Io } from './io.js';
 import type { RunOptions, RunSignal, SignalSource } from './run.js';
@@ -45,9 +52,12 @@ export async function supervise(
     io.stderr(`${summarize(file, diagnostics, false, 0)}\n`);
     return EXIT.failed;
   }
-  const log = consoleLogger(manifest.log.format, manifest.log.level, io.stderr);
+  let logger = consoleLogger(manifest.log.format, manifest.log.level, io.stderr);
+  const log = (record: LogRecord) => {
+    logger(record);
+  };
   for (const d of diagnostics) log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
-  const problems = process.getuid?.() === 0 ? checkManifestPermissions(manifest, { uid: 0 }) : [];
+  const problems = permissionProblems(manifest);
   if (problems.length > 0) {
     if (!options.insecureManifest) {
       io.stderr(formatPermissionProblems(problems));
@@ -88,8 +98,19 @@ export async function supervise(
   });
   supervisor.on('log', log);
   lock.track(supervisor);
+  const reloads = new ReloadController({
+    target: supervisor,
+    load: (file) => loadManifest(file, { env: io.env }),
+    refuse: (next) => refusal(next, options),
+    log,
+    onApplied: (next) => {
+      logger = consoleLogger(next.log.format, next.log.level, io.stderr);
+      hooks.onLoaded?.(next);
+      watcher?.setFiles(reloads.watchedFiles());
+    },
+  });
   let interrupts = 0;
-  const onSignal = (name: RunSignal) => () => {
+  const onStopSignal = (name: RunSignal) => () => {
     interrupts++;
     if (interrupts === 1) {
       void supervisor.stop(`${name} received`);
@@ -98,7 +119,12 @@ export async function supervise(
       supervisor.kill();
     }
   };
-  const listeners = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((name) => [name, onSignal(name)] as const);
+  const onHangUp = () => void reloads.request('SIGHUP');
+  const listeners = [
+    ['SIGINT', onStopSignal('SIGINT')],
+    ['SIGTERM', onStopSignal('SIGTERM')],
+    ['SIGHUP', onHangUp],
+  ] as const;
   const stop = { emergency: false };
   const onEmergency = () => {
     stop.emergency = true;
@@ -107,13 +133,22 @@ export async function supervise(
   };
   for (const [name, listener] of listeners) signals.on(name, listener);
   emergency?.addEventListener('abort', onEmergency, { once: true });
+  let watcher: ManifestWatcher | null = null;
+  let control: ControlServer | null = null;
   try {
     supervisor.start();
+    control = await openControl(supervisor, reloads, manifest, io.env, log);
+    watcher = watchManifest(reloads, log);
+    await watcher.ready();
+    // An edit saved between our load and the watcher's first look is not lost: check once.
+    void reloads.request('start-up check');
     await supervisor.whenStopped();
     await hooks.finish?.(log);
   } finally {
     for (const [name, listener] of listeners) signals.off(name, listener);
     emergency?.removeEventListener('abort', onEmergency);
+    await watcher?.close();
+    await control?.close();
     lock.release();
   }
   if (stop.emergency) return EXIT.failed;
@@ -122,4 +157,65 @@ export async function supervise(
     return EXIT.failed;
   }
   return EXIT.ok;
+}
+
+function permissionProblems(manifest: ResolvedManifest) {
+  return process.getuid?.() === 0 ? checkManifestPermissions(manifest, { uid: 0 }) : [];
+}
+
+/** Why a reloaded manifest must not run although it validates, or null. */
+function refusal(manifest: ResolvedManifest, options: RunOptions): string | null {
+  const problems = permissionProblems(manifest);
+  if (problems.length === 0 || options.insecureManifest) return null;
+  return formatPermissionProblems(problems).trimEnd().replace(/\n+/g, '; ');
+}
+
+/** Reloads on every save of the manifest or an env_file; a deleted manifest only warns. */
+function watchManifest(reloads: ReloadController, log: (record: LogRecord) => void): ManifestWatcher {
+  return new ManifestWatcher({ files: reloads.watchedFiles() }, (event) => {
+    switch (event.kind) {
+      case 'changed':
+        void reloads.request(`${event.files.map((f) => path.basename(f)).join(', ')} changed`);
+        return;
+      case 'missing':
+        log({
+          level: 'warn',
+          event: 'reload',
+          message: `${event.file} was deleted; everything goes on running as it is, and the file is loaded again when it is back`,
+        });
+        return;
+      case 'error':
+        log({ level: 'warn', event: 'reload', message: `watching the manifest: ${event.message}` });
+        return;
+    }
+  });
+}
+
+/** The control channel; corral runs on without it (and says so) when it cannot be opened. */
+async function openControl(
+  supervisor: Supervisor,
+  reloads: ReloadController,
+  manifest: ResolvedManifest,
+  env: Io['env'],
+  log: (record: LogRecord) => void,
+): Promise<ControlServer | null> {
+  const where = controlSocketPath(
+    realManifestPath(manifest.file),
+    manifest.service.name,
+    runtimeContext(env),
+  );
+  try {
+    return await startControlServer(controlTarget(supervisor, reloads), {
+      path: where,
+      log,
+    });
+  } catch (error) {
+    if (!(error instanceof ControlError)) throw error;
+    log({
+      level: 'error',
+      event: 'control',
+      message: `no control channel (corral status, start, stop, restart and reload will not reach this supervisor): ${error.message}${error.hint === undefined ? '' : ` (${error.hint})`}`,
+    });
+    return null;
+  }
 }

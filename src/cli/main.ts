@@ -12,13 +12,18 @@ const usage = `usage: corral <command> [options]
 commands:
   validate [<manifest>]   check a manifest; --json, --platform windows|linux, --plan
   run [<manifest>]        run the supervisor in the foreground (Linux; Ctrl+C stops in order)
+  status                  what the running supervisor is doing; --json
+  start <name>...         start processes (and what they need first)
+  stop <name>...          stop processes; --with-dependents to stop what runs on top of them
+  restart <name>...       restart processes in order; --all for every process
+  reload                  re-read the manifest and apply what changed; --dry-run
   diff <old> <new>        what a reload from one manifest to the other would do
   schema                  print the manifest's JSON Schema (draft-07)
   help [<command>]        show help
   version                 print corral's version
 
 Every command that reads a manifest takes -c/--config <file> (default ./corral.yaml).
-Not built yet: service, install, uninstall, status, start, stop, restart, reload, logs.
+Not built yet: service, install, uninstall (Windows), logs.
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -27,6 +32,11 @@ const commands: Readonly<Record<string, Command>> = {
   validate: async (args, io) => (await import('./validate.js')).validateCommand(args, io),
   diff: async (args, io) => (await import('./diff.js')).diffCommand(args, io),
   run: async (args, io) => (await import('./run.js')).runCommand(args, io),
+  status: async (args, io) => (await import('./control.js')).statusCommand(args, io),
+  start: async (args, io) => (await import('./control.js')).startCommand(args, io),
+  stop: async (args, io) => (await import('./control.js')).stopCommand(args, io),
+  restart: async (args, io) => (await import('./control.js')).restartCommand(args, io),
+  reload: async (args, io) => (await import('./control.js')).reloadCommand(args, io),
   // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
   supervise: async (args, io) => (await import('./supervise.js')).superviseCommand(args, io),
   schema: async (_args, io) => {

@@ -198,7 +198,7 @@ describe.skipIf(!linux)('acquireLock on a held manifest', () => {
     expect([error.code, error.message, error.hint]).toEqual([
       'E_LOCKED',
       `${manifest} is already supervised by corral pid ${holder.who.pid} (since 2026-01-02T03:04:05.000Z)`,
-      `stop that supervisor first (corral stop ${manifest}, or kill ${holder.who.pid}); its lock is ${lockPath}`,
+      `stop that supervisor first (kill ${holder.who.pid} stops it in order); its lock is ${lockPath}`,
     ]);
     expect(readLock()).toEqual(record(holder.who));
   });

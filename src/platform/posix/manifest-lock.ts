@@ -208,7 +208,7 @@ export function lockedError(holder: LockRecord, lockPath: string): LockError {
   return new LockError(
     'E_LOCKED',
     `${holder.manifest} is already supervised by corral pid ${pid} (since ${holder.acquiredAt})`,
-    `stop that supervisor first (corral stop ${holder.manifest}, or kill ${pid}); its lock is ${lockPath}`,
+    `stop that supervisor first (kill ${pid} stops it in order); its lock is ${lockPath}`,
   );
 }
 
@@ -218,7 +218,7 @@ export function takeoverInProgressError(stale: LockRecord, taker: LockRecord, lo
     'E_LOCKED',
     `${stale.manifest} is being taken over by corral pid ${pid} right now ` +
       `(its previous supervisor, pid ${stale.supervisor.pid}, died)`,
-    `stop that supervisor first (corral stop ${stale.manifest}, or kill ${pid}); its lock is ${lockPath}`,
+    `stop that supervisor first (kill ${pid} stops it in order); its lock is ${lockPath}`,
   );
 }
 

@@ -184,7 +184,7 @@ describe('messages', () => {
     expect([error.code, error.message, error.hint]).toEqual([
       'E_LOCKED',
       '/srv/shop/corral.yaml is already supervised by corral pid 4000 (since 2026-01-02T03:04:05.000Z)',
-      'stop that supervisor first (corral stop /srv/shop/corral.yaml, or kill 4000); ' +
+      'stop that supervisor first (kill 4000 stops it in order); ' +
         'its lock is /run/corral/shop-0123456789ab.lock',
     ]);
   });
@@ -196,7 +196,7 @@ describe('messages', () => {
       'E_LOCKED',
       '/srv/shop/corral.yaml is being taken over by corral pid 5000 right now ' +
         '(its previous supervisor, pid 4000, died)',
-      'stop that supervisor first (corral stop /srv/shop/corral.yaml, or kill 5000); ' +
+      'stop that supervisor first (kill 5000 stops it in order); ' +
         'its lock is /run/corral/shop-0123456789ab.lock',
     ]);
   });
