@@ -19,9 +19,9 @@ import {
   formatPermissionProblems,
 } from '../platform/posix/manifest-permissions.js';
 import { openLockSession, type LockSession } from '../platform/posix/lock-session.js';
-import { LockError } from '../platform/posix/manifest-lock.js';
+import { LockError, runtimeDirFor } from '../platform/posix/manifest-lock.js';
 import { platformLauncher } from '../platform/select.js';
-import { ReloadController } from '../reload/controller.js';
+import { ReloadController, START_UP_CHECK } from '../reload/controller.js';
 import { ManifestWatcher } from '../reload/watch.js';
 import type { ProcessLauncher } from '../platform/types.js';
 import { EXIT, type Io } from './io.js';
@@ -83,7 +83,9 @@ export async function supervise(
   // SIGKILL cleans up at once; the lock covers what neither could: both killed, or a reboot.
   let lock: LockSession;
   try {
-    lock = openLockSession(manifest, log);
+    // The lock and the control socket share the runtime folder, found from the same environment
+    // the control commands use.
+    lock = openLockSession(manifest, log, { runtimeDir: runtimeDirFor(runtimeContext(io.env)) });
   } catch (error) {
     if (!(error instanceof LockError)) throw error;
     io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
@@ -141,7 +143,7 @@ export async function supervise(
     watcher = watchManifest(reloads, log);
     await watcher.ready();
     // An edit saved between our load and the watcher's first look is not lost: check once.
-    void reloads.request('start-up check');
+    void reloads.request(START_UP_CHECK);
     await supervisor.whenStopped();
     await hooks.finish?.(log);
   } finally {

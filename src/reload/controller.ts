@@ -36,6 +36,9 @@ export interface ReloadControllerDeps {
   readonly readFile?: (file: string) => Buffer | null;
 }
 
+/** The trigger of the check made once the watcher runs (an edit between load and watch is not lost). */
+export const START_UP_CHECK = 'start-up check';
+
 export class ReloadController {
   /** The reload running now, and the one queued behind it (every trigger meanwhile joins that one). */
   #running: Promise<OperationResult> | null = null;
@@ -100,7 +103,10 @@ export class ReloadController {
     const lines = planLines(plan);
     const nothing = plan.stop.length === 0 && plan.start.length === 0 && plan.update.length === 0;
     if (nothing && plan.needsServiceRestart.length === 0 && sameSettings(this.deps.target.manifest, next)) {
-      this.deps.log({ level: 'debug', event: 'reload', message: `reload (${trigger}): nothing changed` });
+      // Said when asked (SIGHUP, corral reload, a save that changed only comments); the check
+      // made at start-up only says so at debug level.
+      const level = trigger === START_UP_CHECK ? 'debug' : 'info';
+      this.deps.log({ level, event: 'reload', message: `reload (${trigger}): nothing changed` });
       this.#envPrints = this.#fingerprints(next);
       return { ok: true, message: 'nothing changed', detail: [] };
     }

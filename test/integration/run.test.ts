@@ -2,15 +2,14 @@
 // is left; a critical give-up exits 1 naming it; an invalid manifest exits 1 with diagnostics.
 // It runs the supervisor in this process (runInProcess): the code the supervisor process runs under
 // the keeper on Linux. The keeper itself, with real processes and signals: keeper.test.ts.
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runInProcess, type SignalSource } from '../../src/cli/run.js';
 import { spawn } from 'node:child_process';
 import { acquireLock, recordChildren } from '../../src/platform/posix/manifest-lock.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/platform/posix/proc.js';
+import { runForeground as start } from '../helpers/run-harness.js';
 import { child, CHILD } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-run-'));
@@ -25,37 +24,6 @@ function manifest(name: string, processes: string): string {
     `version: 1\nservice: { name: ${name}, stop_timeout: 20s }\nprocesses:\n${processes}`,
   );
   return file;
-}
-
-/** Runs `corral run` in-process; `log` grows as it writes; `signals` delivers fake signals. */
-function start(file: string) {
-  const signals = new EventEmitter() as EventEmitter & SignalSource;
-  let log = '';
-  let out = '';
-  const waiters: (() => void)[] = [];
-  const io = {
-    stdout: (t: string) => (out += t),
-    stderr: (t: string) => {
-      log += t;
-      for (const w of waiters.splice(0)) w();
-    },
-    env: { PATH: process.env['PATH'] ?? '' },
-  };
-  const exit = runInProcess([file], io, signals);
-  const until = (regex: RegExp, ms = 10_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no ${String(regex)} within ${ms} ms:\n${log}`));
-      }, ms);
-      const check = () => {
-        if (regex.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        } else waiters.push(check);
-      };
-      check();
-    });
-  return { exit, signals, until, log: () => log, out: () => out };
 }
 
 describe.skipIf(process.platform === 'win32')('corral run', () => {

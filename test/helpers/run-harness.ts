@@ -1,0 +1,45 @@
+// `corral run` in this process (runInProcess, the code the supervisor process runs under the keeper
+// on Linux), with its log captured and fake signals, for tests that drive it as a user would.
+import { EventEmitter } from 'node:events';
+import { runInProcess, type SignalSource } from '../../src/cli/run.js';
+
+/** The environment runs get: PATH only, so nothing of the test runner's leaks into the children. */
+export const RUN_ENV: Readonly<Record<string, string>> = { PATH: process.env['PATH'] ?? '' };
+
+/** Runs `corral run` in-process; `log` grows as it writes; `signals` delivers fake signals. */
+export function runForeground(file: string, args: readonly string[] = []) {
+  const signals = new EventEmitter() as EventEmitter & SignalSource;
+  let log = '';
+  let out = '';
+  const waiters: (() => void)[] = [];
+  const io = {
+    stdout: (t: string) => (out += t),
+    stderr: (t: string) => {
+      log += t;
+      for (const w of waiters.splice(0)) w();
+    },
+    env: { ...RUN_ENV },
+  };
+  const exit = runInProcess([...args, file], io, signals);
+  /** Resolves once `test` holds for the log (checked at each write); rejects after `ms`. */
+  const waitFor = (test: (log: string) => boolean, what: string, ms = 10_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no ${what} within ${ms} ms:\n${log}`));
+      }, ms);
+      const check = () => {
+        if (test(log)) {
+          clearTimeout(timer);
+          resolve();
+        } else waiters.push(check);
+      };
+      check();
+    });
+  const until = (regex: RegExp, ms = 10_000) => waitFor((l) => regex.test(l), String(regex), ms);
+  /** How many times `regex` (global) matches the log so far. */
+  const count = (regex: RegExp) => [...log.matchAll(regex)].length;
+  /** Resolves once `regex` (global) has matched `n` times. */
+  const untilCount = (regex: RegExp, n: number, ms = 10_000) =>
+    waitFor(() => count(regex) >= n, `${n} × ${String(regex)}`, ms);
+  return { exit, signals, until, untilCount, count, log: () => log, out: () => out };
+}
