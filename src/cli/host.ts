@@ -108,7 +108,7 @@ export async function supervise(
     onApplied: (next) => {
       logger = consoleLogger(next.log.format, next.log.level, io.stderr);
       hooks.onLoaded?.(next);
-      watcher?.setFiles(reloads.watchedFiles());
+      void syncWatcher(next);
     },
   });
   let interrupts = 0;
@@ -135,21 +135,37 @@ export async function supervise(
   };
   for (const [name, listener] of listeners) signals.on(name, listener);
   emergency?.addEventListener('abort', onEmergency, { once: true });
-  let watcher: ManifestWatcher | null = null;
+  // In an object: closures change it, and TypeScript would narrow a plain variable to null.
+  const watching: { watcher: ManifestWatcher | null } = { watcher: null };
+  /** Watches while service.auto_reload is on (a reload may turn it on or off), the right files. */
+  const syncWatcher = async (current: ResolvedManifest) => {
+    if (!current.service.auto_reload) {
+      const old = watching.watcher;
+      watching.watcher = null;
+      await old?.close();
+      return;
+    }
+    if (watching.watcher !== null) {
+      watching.watcher.setFiles(reloads.watchedFiles());
+      return;
+    }
+    const fresh = watchManifest(reloads, log);
+    watching.watcher = fresh;
+    await fresh.ready();
+  };
   let control: ControlServer | null = null;
   try {
     supervisor.start();
     control = await openControl(supervisor, reloads, manifest, io.env, log);
-    watcher = watchManifest(reloads, log);
-    await watcher.ready();
+    await syncWatcher(manifest);
     // An edit saved between our load and the watcher's first look is not lost: check once.
-    void reloads.request(START_UP_CHECK);
+    if (watching.watcher !== null) void reloads.request(START_UP_CHECK);
     await supervisor.whenStopped();
     await hooks.finish?.(log);
   } finally {
     for (const [name, listener] of listeners) signals.off(name, listener);
     emergency?.removeEventListener('abort', onEmergency);
-    await watcher?.close();
+    await watching.watcher?.close();
     await control?.close();
     lock.release();
   }

@@ -121,6 +121,7 @@ function resolveService(s: ServiceInput, ctx: ResolveContext): ServiceSpec {
     start_type: s.start_type ?? 'auto',
     account: resolveAccount(s.account ?? 'LocalSystem'),
     stop_timeout: s.stop_timeout ?? 60_000,
+    auto_reload: s.auto_reload ?? true,
     preshutdown_timeout: s.preshutdown_timeout ?? null,
     failure_actions: {
       reset_after: fa.reset_after ?? 86_400_000,

@@ -43,6 +43,8 @@ export interface ServiceSpec {
   readonly account: Account;
   /** Hard cap for the whole ordered stop, ms. */
   readonly stop_timeout: number;
+  /** Whether saved edits to the manifest and its env_files are applied without being asked. */
+  readonly auto_reload: boolean;
   /** ms; null when the service does not ask for PRESHUTDOWN. */
   readonly preshutdown_timeout: number | null;
   readonly failure_actions: {

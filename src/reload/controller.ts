@@ -220,7 +220,7 @@ function planLines(plan: ReloadPlan): string[] {
     .map((line) => line.replace(/\s+/g, ' '));
 }
 
-/** Whether the settings that apply live (service.stop_timeout, log.*) are the same. */
+/** Whether the settings that apply live (service.stop_timeout, service.auto_reload, log.*) are the same. */
 function sameSettings(a: ResolvedManifest, b: ResolvedManifest): boolean {
   return a.service.stop_timeout === b.service.stop_timeout && JSON.stringify(a.log) === JSON.stringify(b.log);
 }

@@ -8,7 +8,7 @@
 // - A process stops only after everything that depends on it has stopped, so restarting one
 //   also restarts its dependents (except those that wait for it with `completed`).
 // - disabled: true stops a process like a removal; disabled: false starts it like an addition.
-// - service.stop_timeout and log.* apply live; any other service.* key needs the service
+// - service.stop_timeout, service.auto_reload and log.* apply live; any other service.* key needs the service
 //   restarted (or reinstalled) and is reported, not half-applied.
 import { stopDependents } from '../core/ordering.js';
 import { dependencyOrder } from '../manifest/dependency-graph.js';
@@ -16,7 +16,7 @@ import type { ProcessSpec, ResolvedManifest } from '../manifest/spec.js';
 import { diffManifests, type ManifestDiff } from './diff.js';
 
 export const RUNTIME_KEYS = ['command', 'shell', 'cwd', 'env', 'env_file'] as const;
-const LIVE_SETTINGS = ['service.stop_timeout', 'log.'];
+const LIVE_SETTINGS = ['service.stop_timeout', 'service.auto_reload', 'log.'];
 
 export interface ReloadPlan {
   /** In stop order: dependents first. */

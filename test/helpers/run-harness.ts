@@ -7,7 +7,11 @@ import { runInProcess, type SignalSource } from '../../src/cli/run.js';
 export const RUN_ENV: Readonly<Record<string, string>> = { PATH: process.env['PATH'] ?? '' };
 
 /** Runs `corral run` in-process; `log` grows as it writes; `signals` delivers fake signals. */
-export function runForeground(file: string, args: readonly string[] = []) {
+export function runForeground(
+  file: string,
+  args: readonly string[] = [],
+  env: Readonly<Record<string, string>> = RUN_ENV,
+) {
   const signals = new EventEmitter() as EventEmitter & SignalSource;
   let log = '';
   let out = '';
@@ -18,7 +22,7 @@ export function runForeground(file: string, args: readonly string[] = []) {
       log += t;
       for (const w of waiters.splice(0)) w();
     },
-    env: { ...RUN_ENV },
+    env: { ...env },
   };
   const exit = runInProcess([...args, file], io, signals);
   /** Resolves once `test` holds for the log (checked at each write); rejects after `ms`. */

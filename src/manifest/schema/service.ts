@@ -1,5 +1,5 @@
 import type { FailureAction } from '../spec.js';
-import { duration, nonEmptyText, oneOf, SERVICE_NAME, text } from './common.js';
+import { bool, duration, nonEmptyText, oneOf, SERVICE_NAME, text } from './common.js';
 import { ArraySchema, ObjectSchema, opt, req, StringSchema, UnionSchema, type Infer } from './dsl.js';
 import { VariantSchema, type Variant } from './variant.js';
 
@@ -64,6 +64,11 @@ export const serviceSchema = () =>
       account: opt(account().describe('The account the service runs as (default LocalSystem).')),
       stop_timeout: opt(
         duration().describe('Hard cap for stopping everything; what is left is killed (default 60s).'),
+      ),
+      auto_reload: opt(
+        bool().describe(
+          'Apply edits to the manifest and its env_files as soon as they are saved (default true); when false, only SIGHUP, PARAMCHANGE or corral reload do.',
+        ),
       ),
       preshutdown_timeout: opt(
         duration().describe('Windows: accept PRESHUTDOWN and stop within this budget at system shutdown.'),

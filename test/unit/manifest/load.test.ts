@@ -38,6 +38,7 @@ describe('resolved spec', () => {
       start_type: 'auto',
       account: { kind: 'LocalSystem' },
       stop_timeout: 60_000,
+      auto_reload: true,
       preshutdown_timeout: null,
       failure_actions: {
         reset_after: 86_400_000,
