@@ -1,0 +1,101 @@
+// A process's captured output: its stdout and stderr lines into one file (`streams: combined`) or
+// one each (`separate`), as output-files.ts names them. The supervisor makes one per process, feeds
+// it the LineSplitter's lines, pauses a pipe whose write() returned false until onDrain, and closes
+// it when the process is removed or corral stops.
+import type { Clock } from '../core/clock.js';
+import type { OutputSpec } from '../manifest/spec.js';
+import type { Line } from './line-splitter.js';
+import { fileSetsOf, stemOf } from './output-files.js';
+import type { OutputFs } from './output-fs.js';
+import { OutputFile, type OutputIntervals, type OutputLimits } from './output-file.js';
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ProcessOutputOptions {
+  readonly dir: string;
+  readonly name: string;
+  readonly output: OutputSpec;
+  readonly clock: Clock;
+  readonly now?: () => Date;
+  readonly fs?: OutputFs;
+  /** Per file. */
+  readonly limits?: Partial<OutputLimits>;
+  readonly intervals?: Partial<OutputIntervals>;
+  readonly onProblem?: (message: string) => void;
+  readonly onRecover?: (message: string) => void;
+  /** A file that asked to pause (write returned false) has room again; resume both pipes. */
+  readonly onDrain?: () => void;
+}
+
+const ENDS_LINE: Line = Object.freeze({ bytes: Buffer.alloc(0), complete: true });
+
+export class ProcessOutput {
+  readonly #stdout: OutputFile;
+  readonly #stderr: OutputFile;
+  readonly #combined: boolean;
+  /** Combined only: the stream whose line is cut at max_line and not finished yet. */
+  #openLine: OutputStream | null = null;
+
+  constructor(options: ProcessOutputOptions) {
+    const files = fileSetsOf(options.output.streams).map(
+      (set) =>
+        new OutputFile({
+          dir: options.dir,
+          stem: stemOf(options.name, set),
+          timestamps: options.output.timestamps,
+          rotation: options.output.rotation,
+          clock: options.clock,
+          ...(options.now === undefined ? {} : { now: options.now }),
+          ...(options.fs === undefined ? {} : { fs: options.fs }),
+          ...(options.limits === undefined ? {} : { limits: options.limits }),
+          ...(options.intervals === undefined ? {} : { intervals: options.intervals }),
+          ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
+          ...(options.onRecover === undefined ? {} : { onRecover: options.onRecover }),
+          ...(options.onDrain === undefined ? {} : { onDrain: options.onDrain }),
+        }),
+    );
+    const [first, second] = files as [OutputFile, OutputFile | undefined];
+    this.#combined = second === undefined;
+    this.#stdout = first;
+    this.#stderr = second ?? first;
+  }
+
+  /** The current file of each stream (the same path twice when combined). */
+  get paths(): Readonly<Record<OutputStream, string>> {
+    return { stdout: this.#stdout.path, stderr: this.#stderr.path };
+  }
+
+  get dropped(): number {
+    return this.#stdout.dropped + (this.#combined ? 0 : this.#stderr.dropped);
+  }
+
+  /**
+   * Writes a line (or a piece of one) of `stream`. In a combined file, a line of the other stream
+   * arriving while one is cut in pieces ends the cut line there; its rest follows as a new line.
+   * Returns false when the caller should pause reading `stream` until onDrain.
+   */
+  write(stream: OutputStream, line: Line): boolean {
+    const file = stream === 'stdout' ? this.#stdout : this.#stderr;
+    if (this.#combined) {
+      if (this.#openLine !== null && this.#openLine !== stream) file.write(ENDS_LINE);
+      this.#openLine = line.complete ? null : stream;
+    }
+    return file.write(line);
+  }
+
+  flush(): Promise<void> {
+    return this.#both((file) => file.flush());
+  }
+
+  idle(): Promise<void> {
+    return this.#both((file) => file.idle());
+  }
+
+  close(): Promise<void> {
+    return this.#both((file) => file.close());
+  }
+
+  async #both(fn: (file: OutputFile) => Promise<void>): Promise<void> {
+    await Promise.all(this.#combined ? [fn(this.#stdout)] : [fn(this.#stdout), fn(this.#stderr)]);
+  }
+}
