@@ -10,6 +10,7 @@ import { controlSocketPath, realManifestPath, runtimeContext } from '../control/
 import { systemClock } from '../core/clock.js';
 import { Supervisor, type LogRecord } from '../core/supervisor.js';
 import { consoleLogger } from '../logging/console.js';
+import { ProcessOutput } from '../logging/process-output.js';
 import { parseEnvFile } from '../manifest/env-file.js';
 import { formatDiagnostic, summarize } from '../manifest/format.js';
 import { loadManifest } from '../manifest/load.js';
@@ -97,6 +98,21 @@ export async function supervise(
     random: Math.random,
     baseEnv: io.env,
     readEnvFile: (envFile) => parseEnvFile(fs.readFileSync(envFile, 'utf8')).vars,
+    // Each process's stdout and stderr also go to its files in log.dir, rotated.
+    openOutput: (spec, current, onDrain) =>
+      new ProcessOutput({
+        dir: current.log.dir,
+        name: spec.name,
+        output: spec.output,
+        clock: systemClock,
+        onDrain,
+        onProblem: (message) => {
+          log({ level: 'warn', process: spec.name, event: 'output-file', message });
+        },
+        onRecover: (message) => {
+          log({ level: 'info', process: spec.name, event: 'output-file', message });
+        },
+      }),
   });
   supervisor.on('log', log);
   lock.track(supervisor);
@@ -161,6 +177,7 @@ export async function supervise(
     // An edit saved between our load and the watcher's first look is not lost: check once.
     if (watching.watcher !== null) void reloads.request(START_UP_CHECK);
     await supervisor.whenStopped();
+    await supervisor.closeOutputs();
     await hooks.finish?.(log);
   } finally {
     for (const [name, listener] of listeners) signals.off(name, listener);

@@ -13,7 +13,7 @@
 import { EventEmitter } from 'node:events';
 import type { ProbeCheck, ProcessSpec, ResolvedManifest, StopStep } from '../manifest/spec.js';
 import type { ReloadPlan } from '../reload/plan.js';
-import { SpawnError, type Child, type ProcessLauncher } from '../platform/types.js';
+import { SpawnError, type Child, type OutputLine, type ProcessLauncher } from '../platform/types.js';
 import { count, emptySummary, statusOf, type AggregateStatus, type SupervisorPhase } from './aggregate.js';
 import type { Clock, Timer } from './clock.js';
 import {
@@ -65,7 +65,26 @@ export interface SupervisorDeps {
   readonly readEnvFile: (file: string) => Readonly<Record<string, string>>;
   /** Wall-clock epoch ms, for what `status` shows (start times, last exits); Date.now by default. */
   readonly wallClock?: () => number;
+  /**
+   * Where a process's output goes besides the log: its files (logging/process-output.ts). Opened
+   * at its first start, kept across restarts. None by default.
+   */
+  readonly openOutput?: (spec: ProcessSpec, manifest: ResolvedManifest, onDrain: () => void) => OutputSink;
+  /** Whether each output line is also a 'log' record (the foreground console). Default true. */
+  readonly echoOutput?: boolean;
 }
+
+/** A process's output files, as the supervisor uses them. */
+export interface OutputSink {
+  /** False: pause reading the child's output until onDrain (given to openOutput) is called. */
+  write(stream: 'stdout' | 'stderr', line: OutputLine): boolean;
+  /** Resolves when every line written so far is in the file. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How long an exit waits for its last lines to reach the files before it is reported anyway. */
+export const OUTPUT_FLUSH_MS = 2_000;
 
 /** What an operator action or a reload came to, in words for the log and the control channel. */
 export type OperationResult =
@@ -107,6 +126,9 @@ interface Unit {
   startedAt: number | null;
   lastExit: ProcessInfo['lastExit'];
   ready: boolean;
+  output: OutputSink | null;
+  /** What the open output was opened for (log.dir and the process's output settings). */
+  outputKey: string;
 }
 
 /** Something an operation waits for; checked after every change. */
@@ -140,6 +162,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #waiters: Waiter[] = [];
   /** Operations run one at a time, in the order asked: start-up first. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Output files being closed (of removed processes, or reopened with new settings). */
+  readonly #closing: Promise<void>[] = [];
 
   constructor(
     manifest: ResolvedManifest,
@@ -466,6 +490,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       this.#waiting.delete(unit);
       unit.restartTimer?.cancel();
       for (const probe of unit.probes.splice(0)) probe.cancel();
+      if (unit.output !== null) this.#closing.push(unit.output.close());
       this.#units.delete(name);
     }
     for (const spec of enabled) {
@@ -479,6 +504,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       unit.spec = spec;
       unit.env = null;
       this.#count(unit, 1);
+      // A running child keeps writing: move it to files for the new settings at once.
+      if (unit.output !== null) this.#outputOf(unit);
       if (updated.has(spec.name) && livenessChanged && unit.machine.state.kind === 'running') {
         for (const probe of unit.probes.splice(0)) probe.cancel();
         this.#probeLiveness(unit, unit.machine.generation);
@@ -507,6 +534,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       startedAt: null,
       lastExit: null,
       ready: false,
+      output: null,
+      outputKey: '',
     };
     this.#units.set(spec.name, unit);
     this.#count(unit, 1);
@@ -767,6 +796,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       });
       return;
     }
+    const output = this.#outputOf(unit);
+    const echo = this.deps.echoOutput ?? true;
     this.deps.launcher
       .spawn(
         {
@@ -780,16 +811,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         },
         {
           onLine: (stream, line) => {
-            unit.matcher?.feed(line);
-            this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: line });
+            if (unit.matcher !== null || echo) {
+              const text = line.bytes.toString('utf8');
+              unit.matcher?.feed(text);
+              if (echo)
+                this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: text });
+            }
+            // A piece of a line longer than log.max_line is a line of its own in the file too:
+            // the file's queue never holds a line longer than that.
+            return (
+              output?.write(stream, line.complete ? line : { bytes: line.bytes, complete: true }) ?? true
+            );
           },
           onExit: (code, signal) => {
-            if (unit.machine.generation === generation) {
-              unit.stepTimer?.cancel();
-              unit.child = null;
-              unit.lastExit = { code, signal, at: this.#wallNow() };
-            }
-            this.#later(spec.name, { kind: 'exit', generation, code, signal });
+            const report = () => {
+              if (unit.machine.generation === generation) {
+                unit.stepTimer?.cancel();
+                unit.child = null;
+                unit.lastExit = { code, signal, at: this.#wallNow() };
+              }
+              this.#later(spec.name, { kind: 'exit', generation, code, signal });
+            };
+            // Every line it wrote is in its files before its exit counts (bounded: a broken disk
+            // must not hold the exit back).
+            if (output === null) report();
+            else settleWithin(output.flush(), this.deps.clock, OUTPUT_FLUSH_MS, report);
           },
         },
       )
@@ -804,6 +850,25 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#later(spec.name, { kind: 'spawn-failed', generation, message });
         },
       );
+  }
+
+  /** The unit's output files, opened (or reopened, after log.dir or its output settings changed). */
+  #outputOf(unit: Unit): OutputSink | null {
+    const open = this.deps.openOutput;
+    if (open === undefined) return null;
+    const key = JSON.stringify([this.#manifest.log.dir, unit.spec.output]);
+    if (unit.output !== null && unit.outputKey === key) return unit.output;
+    if (unit.output !== null) this.#closing.push(unit.output.close());
+    unit.outputKey = key;
+    unit.output = open(unit.spec, this.#manifest, () => unit.child?.resumeOutput());
+    return unit.output;
+  }
+
+  /** Closes every process's output files (after the stop); resolves when all is on disk. */
+  async closeOutputs(): Promise<void> {
+    const outputs = [...this.#units.values()].map((u) => u.output).filter((o) => o !== null);
+    for (const u of this.#units.values()) u.output = null;
+    await Promise.all([...outputs.map((o) => o.close()), ...this.#closing.splice(0)]);
   }
 
   /** The supervisor's environment, then each env_file in order, then env. */
@@ -997,4 +1062,17 @@ function describeState(state: ProcessState): string {
     default:
       return state.kind;
   }
+}
+
+/** Calls `then` once `promise` settles or `ms` have passed, whichever comes first. */
+function settleWithin(promise: Promise<unknown>, clock: Clock, ms: number, then: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    timer.cancel();
+    then();
+  };
+  const timer = clock.after(ms, once);
+  promise.then(once, once);
 }

@@ -3,7 +3,8 @@
 //
 // Lifecycle of a child, as the core drives it:
 //   1. spawn(request, handlers)  → a Child (or a SpawnError: counts as a failed start)
-//   2. handlers.onLine(...)      for each line of stdout/stderr, in order per stream
+//   2. handlers.onLine(...)      for each line of stdout/stderr, in order per stream (false: pause
+//                                reading until child.resumeOutput())
 //   3. stop steps:               graceful(child) / signal(child, name) / runCommand(...) for
 //                                `command` steps; http and stdin steps are done by the core
 //   4. killTree(child)           the final step: the child and every descendant, however detached
@@ -26,8 +27,19 @@ export interface SpawnRequest {
   readonly maxLine: number;
 }
 
+/** One line of a child's output, bytes as written (no newline); long lines come in pieces. */
+export interface OutputLine {
+  readonly bytes: Buffer;
+  /** False when the line was cut at max_line and goes on in the next piece. */
+  readonly complete: boolean;
+}
+
 export interface ChildHandlers {
-  onLine(stream: 'stdout' | 'stderr', line: string): void;
+  /**
+   * A line (or piece) of output. Returning false asks the launcher to stop reading that child's
+   * output (the child then blocks when its pipe fills) until Child.resumeOutput().
+   */
+  onLine(stream: 'stdout' | 'stderr', line: OutputLine): boolean;
   onExit(code: number | null, signal: string | null): void;
 }
 
@@ -37,6 +49,8 @@ export interface Child {
   /** Writes to the child's stdin; false when stdin is closed or was not kept open. */
   write(text: string): boolean;
   closeStdin(): void;
+  /** Reads the child's output again after onLine returned false. */
+  resumeOutput(): void;
 }
 
 /** Why a child could not be spawned; the message names the process, the key and the path. */

@@ -37,6 +37,7 @@ export class FakeLauncher implements ProcessLauncher {
       identity: { pid, startTime: 1 },
       write: () => true,
       closeStdin: () => undefined,
+      resumeOutput: () => undefined,
     });
   }
 

@@ -40,7 +40,8 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
       ...overrides,
     },
     {
-      onLine: (stream, line) => {
+      onLine: (stream, piece) => {
+        const line = piece.bytes.toString('utf8');
         lines.push(`${stream}: ${line}`);
         for (const w of [...waiters]) {
           const m = w.regex.exec(line);
@@ -49,6 +50,7 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
             w.resolve(m);
           }
         }
+        return true;
       },
       onExit: (code, signal) => {
         exitResolve({ code, signal, at: Date.now() });
@@ -93,7 +95,7 @@ function spawnError(request: Partial<SpawnRequest>): Promise<SpawnError> {
         maxLine: 1024,
         ...request,
       },
-      { onLine: () => undefined, onExit: () => undefined },
+      { onLine: () => true, onExit: () => undefined },
     )
     .then(
       () => {

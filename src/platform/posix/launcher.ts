@@ -82,6 +82,11 @@ export class PosixLauncher implements ProcessLauncher {
     subprocess.once('exit', (code, signal) => {
       // No orphans: whatever the child left in its process group dies with it.
       killGroupLeftovers(pid);
+      // What is left in the pipes is read now even if a slow log file asked for a pause: the child
+      // is gone, so that is at most a pipe's worth (and the grace below), and the file's bounded
+      // queue takes it or counts it as dropped.
+      stdout.resume();
+      stderr.resume();
       // A grandchild may hold stdout open long after the child is gone: wait for the output only
       // briefly, then report the exit and let go of the streams.
       const timer = setTimeout(() => {
@@ -98,6 +103,10 @@ export class PosixLauncher implements ProcessLauncher {
       identity,
       write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
       closeStdin: () => subprocess.stdin?.end(),
+      resumeOutput: () => {
+        stdout.resume();
+        stderr.resume();
+      },
     };
   }
 
@@ -212,11 +221,19 @@ function readLines(
   handlers: ChildHandlers,
 ): Promise<void> {
   return new Promise((resolve) => {
+    let paused = false;
     const splitter = new LineSplitter(maxLine, (line) => {
-      handlers.onLine(name, line.bytes.toString('utf8'));
+      // The rest of a chunk already read is still delivered; the next read waits for resume.
+      if (!handlers.onLine(name, line) && !paused) {
+        paused = true;
+        stream.pause();
+      }
     });
     stream.on('data', (chunk: Buffer) => {
       splitter.push(chunk);
+    });
+    stream.on('resume', () => {
+      paused = false;
     });
     let ended = false;
     // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end.
