@@ -78,6 +78,8 @@ export interface SupervisorDeps {
 export interface OutputSink {
   /** False: pause reading the child's output until onDrain (given to openOutput) is called. */
   write(stream: 'stdout' | 'stderr', line: OutputLine): boolean;
+  /** Whole lines at once, each ended by its \n; same return as write. */
+  writeBlock(stream: 'stdout' | 'stderr', bytes: Buffer): boolean;
   /** Resolves when every line written so far is in the file. */
   flush(): Promise<void>;
   close(): Promise<void>;
@@ -798,6 +800,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     }
     const output = this.#outputOf(unit);
     const echo = this.deps.echoOutput ?? true;
+    const onLine = (stream: 'stdout' | 'stderr', line: OutputLine): boolean => {
+      if (unit.matcher !== null || echo) {
+        const text = line.bytes.toString('utf8');
+        unit.matcher?.feed(text);
+        if (echo) this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: text });
+      }
+      // A piece of a line longer than log.max_line is a line of its own in the file too:
+      // the file's queue never holds a line longer than that.
+      return output?.write(stream, line.complete ? line : { bytes: line.bytes, complete: true }) ?? true;
+    };
     this.deps.launcher
       .spawn(
         {
@@ -810,18 +822,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           maxLine: this.#manifest.log.max_line,
         },
         {
-          onLine: (stream, line) => {
-            if (unit.matcher !== null || echo) {
-              const text = line.bytes.toString('utf8');
-              unit.matcher?.feed(text);
-              if (echo)
-                this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: text });
+          onLine,
+          onLines: (stream, bytes) => {
+            // Line by line only when someone reads the lines: the console, or a log probe.
+            if (unit.matcher === null && !echo) return output?.writeBlock(stream, bytes) ?? true;
+            let ok = true;
+            let start = 0;
+            for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+              ok = onLine(stream, { bytes: bytes.subarray(start, end), complete: true }) && ok;
+              start = end + 1;
             }
-            // A piece of a line longer than log.max_line is a line of its own in the file too:
-            // the file's queue never holds a line longer than that.
-            return (
-              output?.write(stream, line.complete ? line : { bytes: line.bytes, complete: true }) ?? true
-            );
+            return ok;
           },
           onExit: (code, signal) => {
             const report = () => {

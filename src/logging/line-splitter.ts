@@ -13,15 +13,35 @@ export class LineSplitter {
   #pending: Buffer[] = [];
   #pendingLength = 0;
 
+  /**
+   * With `block`, the complete lines in the middle of a chunk come out together, as the chunk's
+   * bytes with their newlines (no object per line), whenever the chunk is no longer than maxLine
+   * (so none of them can be): the line that a chunk completes, and any partial line at its end,
+   * still go through `emit`. Order is kept.
+   */
   constructor(
     private readonly maxLine: number,
     private readonly emit: (line: Line) => void,
+    private readonly block?: (bytes: Buffer) => void,
   ) {
     if (!Number.isInteger(maxLine) || maxLine < 1)
       throw new RangeError(`maxLine must be a positive integer, got ${maxLine}`);
   }
 
   push(chunk: Buffer): void {
+    if (this.block !== undefined && chunk.length <= this.maxLine) {
+      const first = chunk.indexOf(0x0a);
+      if (first === -1) {
+        this.#append(chunk);
+        return;
+      }
+      this.#append(chunk.subarray(0, first));
+      this.#flush(true);
+      const last = chunk.lastIndexOf(0x0a);
+      if (last > first) this.block(chunk.subarray(first + 1, last + 1));
+      if (last + 1 < chunk.length) this.#append(chunk.subarray(last + 1));
+      return;
+    }
     let start = 0;
     while (start < chunk.length) {
       const newline = chunk.indexOf(0x0a, start);

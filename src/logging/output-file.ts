@@ -192,6 +192,28 @@ export class OutputFile {
     return false;
   }
 
+  /**
+   * Writes whole lines at once: `bytes` is lines as the child wrote them, each ended by its \n (the
+   * caller saw to it that none is longer than max_line). With timestamps, line by line.
+   */
+  writeBlock(bytes: Buffer): boolean {
+    if (this.#closing) return false;
+    if (this.#timestamps || !this.#queue.atLineStart) {
+      let ok = true;
+      let start = 0;
+      for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
+        ok = this.write({ bytes: bytes.subarray(start, end), complete: true }) && ok;
+        start = end + 1;
+      }
+      return ok;
+    }
+    if (!this.#queue.pushBlock(bytes)) this.#noteDrop();
+    this.#kick();
+    if (this.#fault !== null || this.#held() < this.#limits.highWaterBytes) return true;
+    this.#paused = true;
+    return false;
+  }
+
   /** Lines dropped so far because the queue was full. */
   get dropped(): number {
     return this.#queue.dropped;

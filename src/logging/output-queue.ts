@@ -101,6 +101,23 @@ export class OutputQueue {
     return true;
   }
 
+  /**
+   * Queues whole lines at once: `bytes` starts at a line start and ends with \n, each line in it
+   * already ended by its \n (the pipe's bytes as they came). Returns false when they were dropped
+   * (each line counted), which happens only whole.
+   */
+  pushBlock(bytes: Buffer): boolean {
+    if (!this.#atLineStart || this.#dropping) throw new Error('OutputQueue.pushBlock: not at a line start');
+    if (this.#bytes > 0 && this.#bytes + bytes.length > this.limit) {
+      let lines = 0;
+      for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) lines++;
+      this.#dropped += lines;
+      return false;
+    }
+    this.#append(bytes);
+    return true;
+  }
+
   /** Puts a \n before everything queued: the file being appended to ended mid-line. */
   endLineFirst(): void {
     this.#chunks.unshift({ buffer: NEWLINE, start: 0, end: 1, owned: false });

@@ -83,6 +83,16 @@ export class ProcessOutput {
     return file.write(line);
   }
 
+  /** Writes whole lines of `stream` at once (see OutputFile.writeBlock). */
+  writeBlock(stream: OutputStream, bytes: Buffer): boolean {
+    const file = stream === 'stdout' ? this.#stdout : this.#stderr;
+    if (this.#combined) {
+      if (this.#openLine !== null && this.#openLine !== stream) file.write(ENDS_LINE);
+      this.#openLine = null;
+    }
+    return file.writeBlock(bytes);
+  }
+
   flush(): Promise<void> {
     return this.#both((file) => file.flush());
   }

@@ -40,6 +40,11 @@ export interface ChildHandlers {
    * output (the child then blocks when its pipe fills) until Child.resumeOutput().
    */
   onLine(stream: 'stdout' | 'stderr', line: OutputLine): boolean;
+  /**
+   * Several whole lines at once, each ended by its \n, none longer than max_line: what the launcher
+   * passes instead of onLine calls where it can (the middle of a chunk). Same return as onLine.
+   */
+  onLines(stream: 'stdout' | 'stderr', bytes: Buffer): boolean;
   onExit(code: number | null, signal: string | null): void;
 }
 

@@ -28,6 +28,16 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
   const exited = new Promise<{ code: number | null; signal: string | null; at: number }>(
     (r) => (exitResolve = r),
   );
+  const take = (stream: string, line: string) => {
+    lines.push(`${stream}: ${line}`);
+    for (const w of [...waiters]) {
+      const m = w.regex.exec(line);
+      if (m !== null) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  };
   const child = await launcher.spawn(
     {
       name: 'web',
@@ -41,15 +51,12 @@ async function run(args: string[], overrides: Partial<SpawnRequest> = {}) {
     },
     {
       onLine: (stream, piece) => {
-        const line = piece.bytes.toString('utf8');
-        lines.push(`${stream}: ${line}`);
-        for (const w of [...waiters]) {
-          const m = w.regex.exec(line);
-          if (m !== null) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(m);
-          }
-        }
+        take(stream, piece.bytes.toString('utf8'));
+        return true;
+      },
+      // Whole lines in a block: taken one by one, as the supervisor does when it reads lines.
+      onLines: (stream, bytes) => {
+        for (const line of bytes.toString('utf8').split('\n').slice(0, -1)) take(stream, line);
         return true;
       },
       onExit: (code, signal) => {
@@ -95,7 +102,7 @@ function spawnError(request: Partial<SpawnRequest>): Promise<SpawnError> {
         maxLine: 1024,
         ...request,
       },
-      { onLine: () => true, onExit: () => undefined },
+      { onLine: () => true, onLines: () => true, onExit: () => undefined },
     )
     .then(
       () => {

@@ -222,13 +222,22 @@ function readLines(
 ): Promise<void> {
   return new Promise((resolve) => {
     let paused = false;
-    const splitter = new LineSplitter(maxLine, (line) => {
-      // The rest of a chunk already read is still delivered; the next read waits for resume.
-      if (!handlers.onLine(name, line) && !paused) {
+    // The rest of a chunk already read is still delivered; the next read waits for resume.
+    const pause = (ok: boolean) => {
+      if (!ok && !paused) {
         paused = true;
         stream.pause();
       }
-    });
+    };
+    const splitter = new LineSplitter(
+      maxLine,
+      (line) => {
+        pause(handlers.onLine(name, line));
+      },
+      (bytes) => {
+        pause(handlers.onLines(name, bytes));
+      },
+    );
     stream.on('data', (chunk: Buffer) => {
       splitter.push(chunk);
     });

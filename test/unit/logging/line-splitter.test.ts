@@ -66,3 +66,77 @@ describe('LineSplitter', () => {
     expect(() => new LineSplitter(0, () => undefined)).toThrow('maxLine must be a positive integer, got 0');
   });
 });
+
+describe('LineSplitter with blocks', () => {
+  /** Every line, complete or not, as block mode delivers them (blocks split back into lines). */
+  function splitBlocks(chunks: Buffer[], maxLine: number) {
+    const out: { text: string; complete: boolean }[] = [];
+    const blocks: Buffer[] = [];
+    const s = new LineSplitter(
+      maxLine,
+      (l) => out.push({ text: l.bytes.toString('latin1'), complete: l.complete }),
+      (bytes) => {
+        blocks.push(bytes);
+        for (const line of bytes.toString('latin1').split('\n').slice(0, -1))
+          out.push({ text: line, complete: true });
+      },
+    );
+    for (const c of chunks) s.push(c);
+    s.end();
+    return { out, blocks };
+  }
+
+  /** A deterministic pseudo-random sequence, so a failure can be replayed. */
+  function random(seed: number) {
+    let x = seed;
+    return () => {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      return x / 2 ** 31;
+    };
+  }
+
+  it('gives the same lines, in the same order, as line by line, however the bytes are chunked', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rand = random(seed);
+      const text = Array.from(
+        { length: 300 },
+        (_, i) => `line ${i} ${'x'.repeat(Math.floor(rand() * 90))}`,
+      ).join('\n');
+      const bytes = Buffer.from(`${text}${rand() < 0.5 ? '\n' : ''}`);
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const size = 1 + Math.floor(rand() * 700);
+        chunks.push(bytes.subarray(at, at + size));
+        at += size;
+      }
+      const maxLine = 64 + Math.floor(rand() * 2000);
+      const expected = split(chunks, maxLine);
+      const { out, blocks } = splitBlocks(chunks, maxLine);
+      expect(out).toEqual(expected);
+      for (const block of blocks) {
+        expect(block[block.length - 1]).toBe(0x0a);
+        expect(
+          block
+            .toString('latin1')
+            .split('\n')
+            .every((l) => l.length <= maxLine),
+        ).toBe(true);
+      }
+    }
+  });
+
+  it('passes the middle of a chunk as one block, not line by line', () => {
+    const { blocks } = splitBlocks([Buffer.from('a\nb\nc\nd')], 1024);
+    expect(blocks.map((b) => b.toString())).toEqual(['b\nc\n']);
+  });
+
+  it('falls back to lines (and pieces) for a chunk longer than maxLine', () => {
+    const { out, blocks } = splitBlocks([Buffer.from('aaaaaa\nb\n')], 4);
+    expect(blocks).toEqual([]);
+    expect(out).toEqual([
+      { text: 'aaaa', complete: false },
+      { text: 'aa', complete: true },
+      { text: 'b', complete: true },
+    ]);
+  });
+});

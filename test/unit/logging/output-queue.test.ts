@@ -107,6 +107,30 @@ describe('OutputQueue', () => {
   });
 });
 
+describe('OutputQueue.pushBlock', () => {
+  it('takes whole lines as they are, between single lines, in order', () => {
+    const q = new OutputQueue(1 << 20);
+    q.push(null, b('first'), true);
+    expect(q.pushBlock(b('a\nbb\nccc\n'))).toBe(true);
+    q.push(null, b('last'), true);
+    expect(drain(q)).toBe('first\na\nbb\nccc\nlast\n');
+  });
+
+  it('drops a block that would pass the bound whole, counting its lines', () => {
+    const q = new OutputQueue(16);
+    q.push(null, b('0123456789'), true);
+    expect(q.pushBlock(b('aa\nbb\ncc\n'))).toBe(false);
+    expect(q.dropped).toBe(3);
+    expect(drain(q)).toBe('0123456789\n');
+  });
+
+  it('refuses a block in the middle of a line', () => {
+    const q = new OutputQueue(1 << 20);
+    q.push(null, b('half'), false);
+    expect(() => q.pushBlock(b('x\n'))).toThrow(/not at a line start/);
+  });
+});
+
 describe('viewsAfter', () => {
   it('leaves what a short write did not take', () => {
     const views = [b('abc'), b('de'), b('fgh')];
