@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { descendantsOf } from '../dist/platform/posix/proc.js';
 import { measureIdle } from './lib/idle.mjs';
+import { measureLogThroughput } from './lib/log-throughput.mjs';
 import { markdownDocument, markdownTable, tableRows } from './lib/report.mjs';
 import { measureRestartLatency } from './lib/restart-latency.mjs';
 import { measureRssGrowth } from './lib/rss-growth.mjs';
@@ -22,6 +23,7 @@ const CONFIG = {
   startStop: { count: 200, rounds: 7, warmup: 1 },
   idle: { children: 50, settle: 15, seconds: 30, every: 5 },
   rss: { warmup: 100, restarts: 1000 },
+  logs: { mb: 200, rotateMb: 10, rounds: 3 },
 };
 const BENCH = import.meta.dirname;
 
@@ -63,6 +65,9 @@ try {
   );
   results.rss = await step(`RSS over ${CONFIG.rss.restarts} restarts`, () =>
     measureRssGrowth({ ...CONFIG.rss, temp, tracker }),
+  );
+  results.logs = await step(`log throughput, ${CONFIG.logs.mb} MB`, () =>
+    measureLogThroughput({ ...CONFIG.logs, temp, tracker }),
   );
 } catch (error) {
   failure = error;

@@ -125,6 +125,36 @@ export function tableRows(r, config) {
     target: '—',
     ok: null,
   });
+
+  const { mb: logMb, rotateMb, rounds: logRounds } = config.logs;
+  const lw = (side) => median(r.logs[side].wall);
+  const lc = (side) => median(r.logs[side].cpu);
+  const through = `${logMb} MB of output, ${rotateMb} MB rotation (median of ${logRounds})`;
+  ratioRow(`log throughput: ${through}, floor = bare Node pipe copy`, lw('corral'), lw('pipe'), s, 1);
+  rows.push({
+    measure: `log throughput: ${through}, floor = the child writing to the file itself`,
+    corral: s(lw('corral')),
+    floor: s(lw('file')),
+    ratio: `${(lw('corral') / lw('file')).toFixed(2)}×`,
+    target: 'aim 1× (pipe copy: ' + (lw('pipe') / lw('file')).toFixed(2) + '×)',
+    ok: null,
+  });
+  rows.push({
+    measure: `reader CPU per ${logMb} MB (floor = bare Node pipe copy)`,
+    corral: s(lc('corral')),
+    floor: s(lc('pipe')),
+    ratio: `${(lc('corral') / lc('pipe')).toFixed(2)}×`,
+    target: '—',
+    ok: null,
+  });
+  rows.push({
+    measure: `bytes lost in ${3 * logRounds} runs of ${logMb} MB (sizes and last line checked)`,
+    corral: '0',
+    floor: '0',
+    ratio: '—',
+    target: '0',
+    ok: true,
+  });
   return rows;
 }
 
@@ -205,7 +235,14 @@ the same work: each child in its own process group, stdout and stderr piped and 
   host's output shows ${config.rss.warmup} restarts, ${config.rss.restarts} more (the measure), and ${config.rss.restarts} more again;
   each reading is the median of 9 taken 10 restarts apart from there (RSS rises and falls with
   each garbage collection: one reading alone moved by ±5 MB between runs).
-- The in-process measures (restart latency, start, stop) time the Supervisor and the platform
+- Log throughput: \`test/fixtures/emit.mjs numbered\` writes ${config.logs.mb} MB of 100-byte numbered lines;
+  the floor is that child writing straight to the file (its stdout is the file); the bare Node
+  pipe copy reads its stdout with \`child.stdout.pipe(fs.createWriteStream(file))\`; corral runs it
+  as a process of a Supervisor in the harness's process, with its output files rotated every
+  ${config.logs.rotateMb} MB and no console echo (as under a service manager). Wall time from spawn until the bytes are
+  in the file(s); CPU time of the harness process (the reader). Every run checks the files' total
+  size and the last line's number. Sides rotate which goes first.
+- The in-process measures (restart latency, start, stop, log throughput) time the Supervisor and the platform
   launcher alone, without the console logger, in the harness's process: both sides fork from the
   same process, whose size sets the cost of fork() (libuv forks). The host measures run
   \`corral run\` as shipped, with whatever it adds (text log at info level to a pipe the harness reads).
@@ -224,6 +261,8 @@ the same work: each child in its own process group, stdout and stderr piped and 
 - idle, floor: ${samples('floor')}
 - RSS growth, corral: ${rssSample('corral')}
 - RSS growth, floor: ${rssSample('floor')}
+- log throughput, wall ms — corral: ${list(r.logs.corral.wall, (v) => v.toFixed(0))}; pipe copy: ${list(r.logs.pipe.wall, (v) => v.toFixed(0))}; file: ${list(r.logs.file.wall, (v) => v.toFixed(0))}
+- log throughput, reader CPU ms — corral: ${list(r.logs.corral.cpu, (v) => v.toFixed(0))}; pipe copy: ${list(r.logs.pipe.cpu, (v) => v.toFixed(0))}
 
 ## Notes
 
