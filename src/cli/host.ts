@@ -9,7 +9,7 @@ import { startControlServer, type ControlServer } from '../control/server.js';
 import { controlSocketPath, realManifestPath, runtimeContext } from '../control/socket-path.js';
 import { systemClock } from '../core/clock.js';
 import { Supervisor, type LogRecord } from '../core/supervisor.js';
-import { consoleLogger } from '../logging/console.js';
+import { createSupervisorLog } from '../logging/supervisor-log.js';
 import { ProcessOutput } from '../logging/process-output.js';
 import { parseEnvFile } from '../manifest/env-file.js';
 import { formatDiagnostic, summarize } from '../manifest/format.js';
@@ -53,145 +53,160 @@ export async function supervise(
     io.stderr(`${summarize(file, diagnostics, false, 0)}\n`);
     return EXIT.failed;
   }
-  let logger = consoleLogger(manifest.log.format, manifest.log.level, io.stderr);
+  // The supervisor's own log: the console (stderr) and <log.dir>/_corral.<service>.log, rotated.
+  const supervisorLog = createSupervisorLog({
+    spec: manifest.log,
+    service: manifest.service.name,
+    console: io.stderr,
+    clock: systemClock,
+  });
   const log = (record: LogRecord) => {
-    logger(record);
+    supervisorLog.log(record);
   };
-  for (const d of diagnostics) log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
-  const problems = permissionProblems(manifest);
-  if (problems.length > 0) {
-    if (!options.insecureManifest) {
-      io.stderr(formatPermissionProblems(problems));
+  const run = async (): Promise<number> => {
+    for (const d of diagnostics) log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
+    const problems = permissionProblems(manifest);
+    if (problems.length > 0) {
+      if (!options.insecureManifest) {
+        io.stderr(formatPermissionProblems(problems));
+        return EXIT.failed;
+      }
+      for (const p of problems) {
+        const what = `${p.path} ${p.what.join(' and ')}`;
+        log({
+          level: 'warn',
+          event: 'insecure-manifest',
+          message: `--insecure-manifest: running as root although ${what}`,
+        });
+      }
+    }
+    hooks.onLoaded?.(manifest);
+    const { emergency } = hooks;
+    if (emergency?.aborted === true) {
+      log({ level: 'error', event: 'keeper', message: String(emergency.reason) });
       return EXIT.failed;
     }
-    for (const p of problems) {
-      const what = `${p.path} ${p.what.join(' and ')}`;
-      log({
-        level: 'warn',
-        event: 'insecure-manifest',
-        message: `--insecure-manifest: running as root although ${what}`,
-      });
+    // The manifest lock: E_LOCKED while a live corral holds this manifest; a crashed predecessor's
+    // leftovers are killed before anything starts. Whichever half of the keeper pair survives a
+    // SIGKILL cleans up at once; the lock covers what neither could: both killed, or a reboot.
+    let lock: LockSession;
+    try {
+      // The lock and the control socket share the runtime folder, found from the same environment
+      // the control commands use.
+      lock = openLockSession(manifest, log, { runtimeDir: runtimeDirFor(runtimeContext(io.env)) });
+    } catch (error) {
+      if (!(error instanceof LockError)) throw error;
+      io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
+      return EXIT.failed;
     }
-  }
-  hooks.onLoaded?.(manifest);
-  const { emergency } = hooks;
-  if (emergency?.aborted === true) {
-    log({ level: 'error', event: 'keeper', message: String(emergency.reason) });
-    return EXIT.failed;
-  }
-  // The manifest lock: E_LOCKED while a live corral holds this manifest; a crashed predecessor's
-  // leftovers are killed before anything starts. Whichever half of the keeper pair survives a
-  // SIGKILL cleans up at once; the lock covers what neither could: both killed, or a reboot.
-  let lock: LockSession;
-  try {
-    // The lock and the control socket share the runtime folder, found from the same environment
-    // the control commands use.
-    lock = openLockSession(manifest, log, { runtimeDir: runtimeDirFor(runtimeContext(io.env)) });
-  } catch (error) {
-    if (!(error instanceof LockError)) throw error;
-    io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
-    return EXIT.failed;
-  }
-  const supervisor = new Supervisor(manifest, {
-    launcher: hooks.launcher ?? platformLauncher(),
-    clock: systemClock,
-    random: Math.random,
-    baseEnv: io.env,
-    readEnvFile: (envFile) => parseEnvFile(fs.readFileSync(envFile, 'utf8')).vars,
-    // Each process's stdout and stderr also go to its files in log.dir, rotated.
-    openOutput: (spec, current, onDrain) =>
-      new ProcessOutput({
-        dir: current.log.dir,
-        name: spec.name,
-        output: spec.output,
-        clock: systemClock,
-        onDrain,
-        onProblem: (message) => {
-          log({ level: 'warn', process: spec.name, event: 'output-file', message });
-        },
-        onRecover: (message) => {
-          log({ level: 'info', process: spec.name, event: 'output-file', message });
-        },
-      }),
-  });
-  supervisor.on('log', log);
-  lock.track(supervisor);
-  const reloads = new ReloadController({
-    target: supervisor,
-    load: (file) => loadManifest(file, { env: io.env }),
-    refuse: (next) => refusal(next, options),
-    log,
-    onApplied: (next) => {
-      logger = consoleLogger(next.log.format, next.log.level, io.stderr);
-      hooks.onLoaded?.(next);
-      void syncWatcher(next);
-    },
-  });
-  let interrupts = 0;
-  const onStopSignal = (name: RunSignal) => () => {
-    interrupts++;
-    if (interrupts === 1) {
-      void supervisor.stop(`${name} received`);
-    } else {
-      log({ level: 'warn', event: 'kill', message: `${name} again: killing what is left now` });
+    const supervisor = new Supervisor(manifest, {
+      launcher: hooks.launcher ?? platformLauncher(),
+      clock: systemClock,
+      random: Math.random,
+      baseEnv: io.env,
+      readEnvFile: (envFile) => parseEnvFile(fs.readFileSync(envFile, 'utf8')).vars,
+      // Each process's stdout and stderr also go to its files in log.dir, rotated.
+      openOutput: (spec, current, onDrain) =>
+        new ProcessOutput({
+          dir: current.log.dir,
+          name: spec.name,
+          output: spec.output,
+          clock: systemClock,
+          onDrain,
+          onProblem: (message) => {
+            log({ level: 'warn', process: spec.name, event: 'output-file', message });
+          },
+          onRecover: (message) => {
+            log({ level: 'info', process: spec.name, event: 'output-file', message });
+          },
+        }),
+    });
+    supervisor.on('log', log);
+    lock.track(supervisor);
+    const reloads = new ReloadController({
+      target: supervisor,
+      load: (file) => loadManifest(file, { env: io.env }),
+      refuse: (next) => refusal(next, options),
+      log,
+      onApplied: (next) => {
+        supervisorLog.reconfigure(next.log);
+        hooks.onLoaded?.(next);
+        void syncWatcher(next);
+      },
+    });
+    let interrupts = 0;
+    const onStopSignal = (name: RunSignal) => () => {
+      interrupts++;
+      if (interrupts === 1) {
+        void supervisor.stop(`${name} received`);
+      } else {
+        log({ level: 'warn', event: 'kill', message: `${name} again: killing what is left now` });
+        supervisor.kill();
+      }
+    };
+    const onHangUp = () => void reloads.request('SIGHUP');
+    const listeners = [
+      ['SIGINT', onStopSignal('SIGINT')],
+      ['SIGTERM', onStopSignal('SIGTERM')],
+      ['SIGHUP', onHangUp],
+    ] as const;
+    const stop = { emergency: false };
+    const onEmergency = () => {
+      stop.emergency = true;
+      log({ level: 'error', event: 'keeper', message: String(emergency?.reason) });
       supervisor.kill();
+    };
+    for (const [name, listener] of listeners) signals.on(name, listener);
+    emergency?.addEventListener('abort', onEmergency, { once: true });
+    // In an object: closures change it, and TypeScript would narrow a plain variable to null.
+    const watching: { watcher: ManifestWatcher | null } = { watcher: null };
+    /** Watches while service.auto_reload is on (a reload may turn it on or off), the right files. */
+    const syncWatcher = async (current: ResolvedManifest) => {
+      if (!current.service.auto_reload) {
+        const old = watching.watcher;
+        watching.watcher = null;
+        await old?.close();
+        return;
+      }
+      if (watching.watcher !== null) {
+        watching.watcher.setFiles(reloads.watchedFiles());
+        return;
+      }
+      const fresh = watchManifest(reloads, log);
+      watching.watcher = fresh;
+      await fresh.ready();
+    };
+    let control: ControlServer | null = null;
+    try {
+      supervisor.start();
+      control = await openControl(supervisor, reloads, manifest, io.env, log);
+      await syncWatcher(manifest);
+      // An edit saved between our load and the watcher's first look is not lost: check once.
+      if (watching.watcher !== null) void reloads.request(START_UP_CHECK);
+      await supervisor.whenStopped();
+      await supervisor.closeOutputs();
+      await hooks.finish?.(log);
+    } finally {
+      for (const [name, listener] of listeners) signals.off(name, listener);
+      emergency?.removeEventListener('abort', onEmergency);
+      await watching.watcher?.close();
+      await control?.close();
+      lock.release();
     }
-  };
-  const onHangUp = () => void reloads.request('SIGHUP');
-  const listeners = [
-    ['SIGINT', onStopSignal('SIGINT')],
-    ['SIGTERM', onStopSignal('SIGTERM')],
-    ['SIGHUP', onHangUp],
-  ] as const;
-  const stop = { emergency: false };
-  const onEmergency = () => {
-    stop.emergency = true;
-    log({ level: 'error', event: 'keeper', message: String(emergency?.reason) });
-    supervisor.kill();
-  };
-  for (const [name, listener] of listeners) signals.on(name, listener);
-  emergency?.addEventListener('abort', onEmergency, { once: true });
-  // In an object: closures change it, and TypeScript would narrow a plain variable to null.
-  const watching: { watcher: ManifestWatcher | null } = { watcher: null };
-  /** Watches while service.auto_reload is on (a reload may turn it on or off), the right files. */
-  const syncWatcher = async (current: ResolvedManifest) => {
-    if (!current.service.auto_reload) {
-      const old = watching.watcher;
-      watching.watcher = null;
-      await old?.close();
-      return;
+    if (stop.emergency) return EXIT.failed;
+    if (supervisor.fatal !== null) {
+      log({ level: 'error', event: 'fatal', message: supervisor.fatal });
+      io.stderr(`corral: ${supervisor.fatal}\n`);
+      return EXIT.failed;
     }
-    if (watching.watcher !== null) {
-      watching.watcher.setFiles(reloads.watchedFiles());
-      return;
-    }
-    const fresh = watchManifest(reloads, log);
-    watching.watcher = fresh;
-    await fresh.ready();
+    return EXIT.ok;
   };
-  let control: ControlServer | null = null;
   try {
-    supervisor.start();
-    control = await openControl(supervisor, reloads, manifest, io.env, log);
-    await syncWatcher(manifest);
-    // An edit saved between our load and the watcher's first look is not lost: check once.
-    if (watching.watcher !== null) void reloads.request(START_UP_CHECK);
-    await supervisor.whenStopped();
-    await supervisor.closeOutputs();
-    await hooks.finish?.(log);
+    return await run();
   } finally {
-    for (const [name, listener] of listeners) signals.off(name, listener);
-    emergency?.removeEventListener('abort', onEmergency);
-    await watching.watcher?.close();
-    await control?.close();
-    lock.release();
+    // Every line logged so far is in the file before corral exits (winston needs the wait).
+    await supervisorLog.close();
   }
-  if (stop.emergency) return EXIT.failed;
-  if (supervisor.fatal !== null) {
-    io.stderr(`corral: ${supervisor.fatal}\n`);
-    return EXIT.failed;
-  }
-  return EXIT.ok;
 }
 
 function permissionProblems(manifest: ResolvedManifest) {

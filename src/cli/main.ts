@@ -17,13 +17,14 @@ commands:
   stop <name>...          stop processes; --with-dependents to stop what runs on top of them
   restart <name>...       restart processes in order; --all for every process
   reload                  re-read the manifest and apply what changed; --dry-run
+  logs <name>             print a process's output; -n N, -f, --stream stdout|stderr, --supervisor
   diff <old> <new>        what a reload from one manifest to the other would do
   schema                  print the manifest's JSON Schema (draft-07)
   help [<command>]        show help
   version                 print corral's version
 
 Every command that reads a manifest takes -c/--config <file> (default ./corral.yaml).
-Not built yet: service, install, uninstall (Windows), logs.
+Not built yet: service, install, uninstall (Windows).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -37,6 +38,7 @@ const commands: Readonly<Record<string, Command>> = {
   stop: async (args, io) => (await import('./control.js')).stopCommand(args, io),
   restart: async (args, io) => (await import('./control.js')).restartCommand(args, io),
   reload: async (args, io) => (await import('./control.js')).reloadCommand(args, io),
+  logs: async (args, io) => (await import('./logs.js')).logsCommand(args, io),
   // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
   supervise: async (args, io) => (await import('./supervise.js')).superviseCommand(args, io),
   schema: async (_args, io) => {
