@@ -81,7 +81,13 @@ async function corralSide(command, dir, rotateMb) {
     readEnvFile: () => ({}),
     echoOutput: false,
     openOutput: (spec, m, onDrain) =>
-      new ProcessOutput({ dir: m.log.dir, name: spec.name, output: spec.output, clock: systemClock, onDrain }),
+      new ProcessOutput({
+        dir: m.log.dir,
+        name: spec.name,
+        output: spec.output,
+        clock: systemClock,
+        onDrain,
+      }),
   });
   const done = new Promise((resolve, reject) => {
     supervisor.on('state', (_name, state) => {
@@ -106,7 +112,8 @@ function exited(child) {
 function checkComplete(dir, bytes, lines, side) {
   const files = fs.readdirSync(dir).filter((f) => f.endsWith('.log'));
   const total = files.reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
-  if (total !== bytes) throw new Error(`${side}: ${total} bytes on disk, ${bytes} written (${files.length} files)`);
+  if (total !== bytes)
+    throw new Error(`${side}: ${total} bytes on disk, ${bytes} written (${files.length} files)`);
   const current = files.includes('out.log') ? path.join(dir, 'out.log') : null;
   if (current === null) throw new Error(`${side}: no out.log in ${dir}`);
   const size = fs.statSync(current).size;
