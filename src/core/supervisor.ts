@@ -1003,7 +1003,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         return;
       case 'ctrl_break':
       case 'wm_close':
-        warn(`${step.kind} is not available on this platform; waiting for the step's timeout`);
+        if (launcher.request === undefined) {
+          warn(`${step.kind} is not available on this platform; waiting for the step's timeout`);
+        } else launcher.request(child, step.kind);
         return;
       case 'command':
         void launcher

@@ -1,15 +1,10 @@
 // The one place that picks the platform implementation.
-import { CorralError } from '../errors.js';
 import { PosixLauncher } from './posix/launcher.js';
 import type { ProcessLauncher } from './types.js';
+import { WindowsLauncher } from './windows/launcher.js';
 
-export function platformLauncher(): ProcessLauncher {
-  if (process.platform === 'win32') {
-    throw new CorralError(
-      'E_USAGE',
-      'corral run does not support Windows yet',
-      'the Windows service host comes with the Windows issue',
-    );
-  }
+/** `onProblem`: a Windows stop request that could not be delivered (the step's timeout goes on). */
+export function platformLauncher(onProblem?: (pid: number, message: string) => void): ProcessLauncher {
+  if (process.platform === 'win32') return new WindowsLauncher(onProblem === undefined ? {} : { onProblem });
   return new PosixLauncher();
 }

@@ -90,6 +90,12 @@ export interface ProcessLauncher {
   graceful(child: Child): void;
   /** A named signal to the child's process group (POSIX only). */
   signal(child: Child, signal: string): void;
+  /**
+   * A Windows stop request (Windows only; undefined elsewhere): Ctrl+C or Ctrl+Break to the
+   * child's own console, or WM_CLOSE to its tree's top-level windows. A failure to deliver is
+   * reported by the launcher; the step's timeout goes on either way.
+   */
+  request?(child: Child, what: 'ctrl_c' | 'ctrl_break' | 'wm_close'): void;
   /** Kills the child and all its descendants at once; resolves when none is left. */
   killTree(child: Child): Promise<void>;
   /** Runs a helper command (a `command` stop step, an `exec` probe) to completion or its timeout. */

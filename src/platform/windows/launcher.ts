@@ -1,0 +1,292 @@
+// The Windows ProcessLauncher.
+//
+// Consoles: each child is started by Node's spawn with windowsHide and all three stdio streams
+// piped or NUL, so libuv creates it with CREATE_NO_WINDOW: a console of its own that has no window.
+// Ctrl+C and Ctrl+Break are aimed at that console (console-control.ts), and reach the child and
+// whatever it started on it, never corral or a sibling. CreateProcessW of our own is not needed for
+// this; Node's spawn also gives the pipes, the exit code and spawn errors for free.
+//
+// Containment and kill: job-object.ts. corral joins a supervisor job before its first child, so
+// every child is born inside it; right after spawn returns (the child has had no time to start
+// anything yet) the child also gets a job of its own, nested in the supervisor's, which kill
+// terminates. A child's stdin is NUL unless a stdin stop step needs it: a batch file's cmd.exe
+// asked "Terminate batch job (Y/N)?" after Ctrl+C reads end-of-file and ends instead of hanging.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from './command-line.js';
+import { sendCtrlEvent, type CtrlEvent } from './console-control.js';
+import { JobObject } from './job-object.js';
+import { readLines } from './read-lines.js';
+import { isRunning, postCloseToWindowsOf, processStartTime } from './win32.js';
+import {
+  SpawnError,
+  type Child,
+  type ChildHandlers,
+  type CommandOptions,
+  type CommandResult,
+  type ProcessLauncher,
+  type SpawnRequest,
+} from '../types.js';
+
+/** After the child exits, how long its output may still drain before the exit is reported anyway. */
+export const OUTPUT_GRACE_MS = 200;
+/** How long killTree waits for the processes of a terminated job to be gone. */
+export const KILL_DEADLINE_MS = 5_000;
+
+/** The Windows stop requests beyond graceful: what `signal` accepts (and its Node signal aliases). */
+export type WindowsStopRequest = 'ctrl_c' | 'ctrl_break' | 'wm_close';
+const REQUESTS: Readonly<Record<string, WindowsStopRequest>> = {
+  ctrl_c: 'ctrl_c',
+  SIGINT: 'ctrl_c',
+  ctrl_break: 'ctrl_break',
+  SIGBREAK: 'ctrl_break',
+  wm_close: 'wm_close',
+};
+
+export interface WindowsLauncherOptions {
+  /** Told when a fire-and-forget stop request (Ctrl+C, Ctrl+Break, WM_CLOSE) could not be delivered. */
+  readonly onProblem?: (pid: number, message: string) => void;
+}
+
+export class WindowsLauncher implements ProcessLauncher {
+  /** The job of each child spawned here, until the child has exited and its job was closed. */
+  readonly #jobs = new Map<number, JobObject>();
+  #supervisorJob: JobObject | undefined;
+  /** False when corral could not join its own job: each child is then added to it explicitly. */
+  #inSupervisorJob = false;
+
+  constructor(private readonly options: WindowsLauncherOptions = {}) {}
+
+  async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
+    const { file, args, verbatim } = commandOf(request);
+    const subprocess = spawnChild(file, args, {
+      cwd: request.cwd,
+      env: request.env,
+      windowsHide: true,
+      windowsVerbatimArguments: verbatim,
+      stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    });
+    subprocess.stdin?.on('error', () => undefined);
+    const stdout = subprocess.stdout as Readable;
+    const stderr = subprocess.stderr as Readable;
+    const job = this.#contain(subprocess);
+    const pid = await spawned(subprocess, request);
+    const identity = { pid, startTime: processStartTime(pid) ?? -1 };
+    const drained = [
+      readLines(stdout, 'stdout', request.maxLine, handlers),
+      readLines(stderr, 'stderr', request.maxLine, handlers),
+    ];
+    subprocess.once('exit', (code, signal) => {
+      // No orphans: whatever the child left running in its job dies with it.
+      this.#release(pid, job);
+      // What is left in the pipes is read now even if output was paused: the child is gone.
+      stdout.resume();
+      stderr.resume();
+      const timer = setTimeout(() => {
+        stdout.destroy();
+        stderr.destroy();
+      }, OUTPUT_GRACE_MS);
+      void Promise.all(drained).then(() => {
+        clearTimeout(timer);
+        handlers.onExit(code, signal);
+      });
+    });
+    return {
+      pid,
+      identity,
+      write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
+      closeStdin: () => subprocess.stdin?.end(),
+      resumeOutput: () => {
+        stdout.resume();
+        stderr.resume();
+      },
+    };
+  }
+
+  graceful(child: Child): void {
+    this.request(child, 'ctrl_c');
+  }
+
+  /** 'ctrl_c' (or SIGINT), 'ctrl_break' (or SIGBREAK) or 'wm_close'; other names are POSIX only. */
+  signal(child: Child, signal: string): void {
+    const request = REQUESTS[signal];
+    if (request === undefined) {
+      throw new Error(
+        `signal ${signal} does not exist on Windows: use graceful, ctrl_c, ctrl_break or wm_close in the stop steps`,
+      );
+    }
+    this.request(child, request);
+  }
+
+  /** Starts a Windows stop request; a failure to deliver it goes to onProblem, the step's timeout goes on. */
+  request(child: Child, request: WindowsStopRequest): void {
+    const problem = (message: string) => this.options.onProblem?.(child.pid, message);
+    if (!this.#jobs.has(child.pid)) return; // it has exited: nothing to ask
+    if (request === 'wm_close') {
+      const job = this.#jobs.get(child.pid);
+      const reached = postCloseToWindowsOf(new Set(job?.pids() ?? [child.pid]));
+      if (reached === 0) problem('WM_CLOSE: the process tree has no top-level window');
+      return;
+    }
+    const event: CtrlEvent = request === 'ctrl_c' ? 'c' : 'break';
+    sendCtrlEvent(child.pid, event).catch((error: unknown) => {
+      problem((error as Error).message);
+    });
+  }
+
+  async killTree(child: Child): Promise<void> {
+    const job = this.#jobs.get(child.pid);
+    if (job === undefined) return; // exited, and its job already killed what it left
+    job.terminate();
+    await untilEmpty(job, child.pid);
+  }
+
+  async runCommand(command: readonly string[], options: CommandOptions): Promise<CommandResult> {
+    const { file, args, verbatim } = commandOf({
+      name: 'command',
+      command,
+      shell: options.shell,
+      env: options.env,
+    });
+    const subprocess = spawnChild(file, args, {
+      cwd: options.cwd,
+      env: options.env,
+      windowsHide: true,
+      windowsVerbatimArguments: verbatim,
+      stdio: 'ignore',
+    });
+    const job = this.#contain(subprocess);
+    return new Promise((resolve) => {
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        job?.terminate();
+      }, options.timeout);
+      const done = (code: number | null, signal: string | null) => {
+        clearTimeout(timer);
+        job?.terminate();
+        job?.close();
+        resolve({ code, signal, timedOut });
+      };
+      subprocess.once('error', () => {
+        done(null, null);
+      });
+      subprocess.once('exit', done);
+    });
+  }
+
+  /**
+   * Puts a just-spawned child in a job of its own, nested in the supervisor's. Done before the first
+   * await: spawn has only just resumed the child's first thread. Null when it never started.
+   */
+  #contain(subprocess: ChildProcess): JobObject | null {
+    const pid = subprocess.pid;
+    if (pid === undefined) return null;
+    const supervisor = this.#supervisor();
+    const job = JobObject.create();
+    try {
+      if (!this.#inSupervisorJob) supervisor.add(pid);
+      job.add(pid);
+    } catch (error) {
+      // It exited already (there is nothing to contain), or Windows refused: then it must not run
+      // uncontained.
+      if (isRunning(pid)) {
+        subprocess.kill();
+        job.close();
+        throw error;
+      }
+    }
+    this.#jobs.set(pid, job);
+    return job;
+  }
+
+  #supervisor(): JobObject {
+    if (this.#supervisorJob !== undefined) return this.#supervisorJob;
+    const job = JobObject.create();
+    try {
+      job.add('self');
+      this.#inSupervisorJob = true;
+    } catch {
+      // Started inside a job that cannot nest another (UI limits): each child joins it instead.
+      this.#inSupervisorJob = false;
+    }
+    this.#supervisorJob = job;
+    return job;
+  }
+
+  #release(pid: number, job: JobObject | null): void {
+    if (job === null) return;
+    this.#jobs.delete(pid);
+    job.close();
+  }
+}
+
+interface Command {
+  readonly file: string;
+  readonly args: string[];
+  readonly verbatim: boolean;
+}
+
+/** The program and arguments to spawn: batch files and shell lines go through cmd.exe. */
+function commandOf(request: Pick<SpawnRequest, 'name' | 'command' | 'shell' | 'env'>): Command {
+  const shell = request.env['ComSpec'] ?? process.env['ComSpec'] ?? 'cmd.exe';
+  if (request.shell) {
+    return { file: shell, args: cmdArguments(`"${request.command[0] ?? ''}"`), verbatim: true };
+  }
+  const [program = '', ...rest] = request.command;
+  if (!isBatchFile(program)) return { file: program, args: rest, verbatim: false };
+  try {
+    return { file: shell, args: cmdArguments(batchCommandLine(request.command)), verbatim: true };
+  } catch (error) {
+    if (!(error instanceof BatchArgumentError)) throw error;
+    throw new SpawnError('other', `${request.name}: ${error.message}`);
+  }
+}
+
+/** Resolves with the pid once the child runs; rejects with a SpawnError when it cannot start. */
+function spawned(subprocess: ChildProcess, request: SpawnRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    subprocess.once('spawn', () => {
+      resolve(subprocess.pid as number);
+    });
+    subprocess.once('error', (error: NodeJS.ErrnoException) => {
+      reject(diagnose(request, error));
+    });
+  });
+}
+
+/** Spawn says only ENOENT; find out whether the folder or the program is missing. */
+function diagnose(request: SpawnRequest, error: NodeJS.ErrnoException): SpawnError {
+  if (!isDirectory(request.cwd)) {
+    return new SpawnError('no-cwd', `${request.name}: cwd: the folder ${request.cwd} does not exist`);
+  }
+  const program = request.command[0] ?? '';
+  if (error.code === 'ENOENT' && !request.shell) {
+    const where = /[\\/]/.test(program)
+      ? `${path.resolve(request.cwd, program)} does not exist`
+      : `program "${program}" not found on PATH (${request.env['Path'] ?? request.env['PATH'] ?? 'PATH is empty'})`;
+    return new SpawnError('not-found', `${request.name}: command: ${where}`);
+  }
+  return new SpawnError('other', `${request.name}: command: could not start ${program}: ${error.message}`);
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until the terminated job has no process left, or throws after KILL_DEADLINE_MS. */
+async function untilEmpty(job: JobObject, pid: number): Promise<void> {
+  const deadline = Date.now() + KILL_DEADLINE_MS;
+  while (job.activeProcesses() > 0) {
+    if (Date.now() > deadline) {
+      throw new Error(`could not kill the tree of pid ${pid}: ${job.pids().join(', ')} still alive`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
