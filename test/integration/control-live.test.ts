@@ -128,6 +128,8 @@ describe.skipIf(process.platform === 'win32')('operator commands against a runni
     expect(row(stopped, 'cache').state).toBe('running');
     expect(stopped.status).toBe('running');
     expect(await startCommand(['-c', r.file, 'api'], cli().io)).toBe(0);
+    // Each READY line carries the new pid; db's may arrive after api's.
+    await r.untilCount(/READY db /g, 2);
     await r.untilCount(/READY api /g, 2);
     const back = await status(r.file);
     expect(row(back, 'db')).toMatchObject({
