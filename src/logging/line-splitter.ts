@@ -16,8 +16,8 @@ export class LineSplitter {
   /**
    * With `block`, the complete lines in the middle of a chunk come out together, as the chunk's
    * bytes with their newlines (no object per line), whenever the chunk is no longer than maxLine
-   * (so none of them can be): the line that a chunk completes, and any partial line at its end,
-   * still go through `emit`. Order is kept.
+   * (so none of them can be): the line that a chunk completes (the end of one the last chunk
+   * began), and any partial line at its end, still go through `emit`. Order is kept.
    */
   constructor(
     private readonly maxLine: number,
@@ -35,10 +35,15 @@ export class LineSplitter {
         this.#append(chunk);
         return;
       }
-      this.#append(chunk.subarray(0, first));
-      this.#flush(true);
       const last = chunk.lastIndexOf(0x0a);
-      if (last > first) this.block(chunk.subarray(first + 1, last + 1));
+      // The chunk starts a line: its lines up to the last newline are one block.
+      let from = 0;
+      if (this.#pendingLength > 0) {
+        this.#append(chunk.subarray(0, first));
+        this.#flush(true);
+        from = first + 1;
+      }
+      if (last >= from) this.block(chunk.subarray(from, last + 1));
       if (last + 1 < chunk.length) this.#append(chunk.subarray(last + 1));
       return;
     }

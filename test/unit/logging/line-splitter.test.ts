@@ -125,9 +125,10 @@ describe('LineSplitter with blocks', () => {
     }
   });
 
-  it('passes the middle of a chunk as one block, not line by line', () => {
-    const { blocks } = splitBlocks([Buffer.from('a\nb\nc\nd')], 1024);
-    expect(blocks.map((b) => b.toString())).toEqual(['b\nc\n']);
+  it('passes whole lines as one block, not line by line; a line begun in the last chunk ends alone', () => {
+    const { out, blocks } = splitBlocks([Buffer.from('a\nb\nc\nd'), Buffer.from('d\ne\nf\n')], 1024);
+    expect(blocks.map((b) => b.toString())).toEqual(['a\nb\nc\n', 'e\nf\n']);
+    expect(out.map((l) => l.text)).toEqual(['a', 'b', 'c', 'dd', 'e', 'f']);
   });
 
   it('falls back to lines (and pieces) for a chunk longer than maxLine', () => {
