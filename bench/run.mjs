@@ -22,8 +22,8 @@ const CONFIG = {
   restart: { kills: 35, warmup: 3 },
   startStop: { count: 200, rounds: 7, warmup: 1 },
   idle: { children: 50, settle: 15, seconds: 30, every: 5 },
-  rss: { warmup: 100, restarts: 1000 },
-  logs: { mb: 200, rotateMb: 10, rounds: 3 },
+  rss: { first: 100, warmup: 500, restarts: 1000 },
+  logs: { mb: 200, rotateMb: 10, rounds: 5 },
 };
 const BENCH = import.meta.dirname;
 

@@ -84,7 +84,18 @@ export function tableRows(r, config) {
     ok: null,
   });
 
-  const { warmup, restarts } = config.rss;
+  const { first, warmup, restarts } = config.rss;
+  const warming = (side) => r.rss[side].before.rssKb - r.rss[side].start.rssKb;
+  const warmed = (side) =>
+    `${mb(r.rss[side].start.rssKb)} → ${mb(r.rss[side].before.rssKb)} (${sign(warming(side) / MB)} MB)`;
+  rows.push({
+    measure: `RSS while the heap grows to the restart rate (${first} → ${warmup} restarts)`,
+    corral: warmed('corral'),
+    floor: warmed('floor'),
+    ratio: '—',
+    target: '—',
+    ok: null,
+  });
   const growth = (side) => r.rss[side].after.rssKb - r.rss[side].before.rssKb;
   const grew = (side) =>
     `${mb(r.rss[side].before.rssKb)} → ${mb(r.rss[side].after.rssKb)} (${sign(growth(side) / MB)} MB)`;
@@ -190,7 +201,7 @@ export function markdownDocument({ date, machine, run, rows, results, config, no
       )
       .join('; ');
   const rssSample = (side) =>
-    ['before', 'after', 'later']
+    ['start', 'before', 'after', 'later']
       .map((key) => {
         const x = r.rss[side][key];
         return `${key}: rss ${x.rssKb} kB${each(x)}, cpu ${x.cpuMs} ms, at ${(x.at / 1000).toFixed(2)} s`;
@@ -232,7 +243,8 @@ the same work: each child in its own process group, stdout and stderr piped and 
   (${((CPU_TICK_MS / (config.idle.seconds * 1000)) * 100).toFixed(3)} pp over ${config.idle.seconds} s).
 - RSS growth: \`node bin/corral.js run\` with one \`true\` child (restart as above) and
   \`bench/floor-host.mjs loop true\`, at the same time; VmRSS (own processes, as for idle) when each
-  host's output shows ${config.rss.warmup} restarts, ${config.rss.restarts} more (the measure), and ${config.rss.restarts} more again;
+  host's output shows ${config.rss.first} restarts, ${config.rss.warmup} (both heaps have grown to the loop's allocation rate by
+  then: the growth before is shown apart), ${config.rss.restarts} more (the measure), and ${config.rss.restarts} more again;
   each reading is the median of 9 taken 10 restarts apart from there (RSS rises and falls with
   each garbage collection: one reading alone moved by ±5 MB between runs).
 - Log throughput: \`test/fixtures/emit.mjs numbered\` writes ${config.logs.mb} MB of 100-byte numbered lines;

@@ -1,7 +1,8 @@
 // RSS growth over restarts: `corral run` with one child that exits at once (`true`, restart always,
 // delay 0) and the floor host doing the same, at the same time; each host's VmRSS is read when
-// its output shows `warmup` restarts, again `restarts` later (the measure), and once more after
-// as many again (to tell growth that levels off from growth that goes on). Each reading is the
+// its output shows `first` restarts and `warmup` restarts (the heap growing to the loop's
+// allocation rate, shown apart), again `restarts` later (the measure), and once more after as
+// many again (to tell growth that levels off from growth that goes on). Each reading is the
 // median of several taken over the next restarts (sampleAt).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,7 @@ const COMMAND = ['true'];
 const DEADLINE_MS = 90_000;
 
 /** `{ corral, floor }`: each `{ before, after, later }` samples of the host's own processes (sampleProcs). */
-export async function measureRssGrowth({ warmup, restarts, temp, tracker }) {
+export async function measureRssGrowth({ first, warmup, restarts, temp, tracker }) {
   const file = path.join(temp, 'restart-loop.yaml');
   fs.writeFileSync(
     file,
@@ -33,7 +34,9 @@ export async function measureRssGrowth({ warmup, restarts, temp, tracker }) {
   };
   try {
     const results = await withDeadline(
-      Promise.all(Object.values(hosts).map(({ host, line }) => sampleAt(host, line, warmup, restarts))),
+      Promise.all(
+        Object.values(hosts).map(({ host, line }) => sampleAt(host, line, first, warmup, restarts)),
+      ),
       DEADLINE_MS,
       `${warmup + 2 * restarts} restarts from both hosts`,
     );
@@ -48,12 +51,12 @@ const SAMPLES = 9;
 const SPREAD = 10;
 
 /**
- * Counts the host's restart lines; samples it at `warmup`, `warmup + restarts` and
+ * Counts the host's restart lines; samples it at `first`, `warmup`, `warmup + restarts` and
  * `warmup + 2 × restarts`, each point the sample of median RSS among SAMPLES readings taken SPREAD
  * restarts apart from that count on.
  */
-function sampleAt(host, line, warmup, restarts) {
-  const bases = [warmup, warmup + restarts, warmup + 2 * restarts];
+function sampleAt(host, line, first, warmup, restarts) {
+  const bases = [first, warmup, warmup + restarts, warmup + 2 * restarts];
   const due = bases.flatMap((base, point) =>
     Array.from({ length: SAMPLES }, (_, i) => ({ count: base + i * SPREAD, point })),
   );
@@ -68,8 +71,8 @@ function sampleAt(host, line, warmup, restarts) {
         points[due[next].point].push(sampleProcs(host.ownProcesses()));
         if (++next < due.length) return;
         off();
-        const [before, after, later] = points.map(median);
-        resolve({ before, after, later, samples: points });
+        const [start, before, after, later] = points.map(median);
+        resolve({ start, before, after, later, samples: points });
       });
     }),
   ]);
