@@ -46,6 +46,12 @@ describe('checkHttp', () => {
   const server = http.createServer((req, res) => {
     if (req.url === '/ok') res.writeHead(204).end();
     else if (req.url === '/down') res.writeHead(503).end('db unreachable');
+    else if (req.url === '/auth')
+      res
+        .writeHead(
+          req.headers.authorization === `Basic ${Buffer.from('user:pa:ss').toString('base64')}` ? 200 : 401,
+        )
+        .end();
     else if (req.url === '/moved') res.writeHead(302, { location: '/ok' }).end();
     else if (req.url === '/hang') hung.push(res);
     else res.writeHead(404).end();
@@ -77,6 +83,21 @@ describe('checkHttp', () => {
       ok: false,
       reason: `http HEAD ${base}/moved: status 302`,
     });
+  });
+
+  it('sends credentials in the URL as Basic authorization', async () => {
+    const withAuth = `http://user:pa%3Ass@127.0.0.1:${new URL(base).port}/auth`;
+    expect(await checkHttp(withAuth, 'GET', {}, 2_000)).toEqual({ ok: true });
+  });
+
+  it('never shows a password or a query string of the URL (they may hold ${VAR} secrets)', async () => {
+    const secret = `http://user:s3cret@127.0.0.1:${new URL(base).port}/down?token=t0ken`;
+    const result = await checkHttp(secret, 'GET', {}, 2_000);
+    expect(result).toEqual({
+      ok: false,
+      reason: `http GET http://user:***@127.0.0.1:${new URL(base).port}/down?…: status 404`,
+    });
+    expect(JSON.stringify(result)).not.toMatch(/s3cret|t0ken/);
   });
 
   it('fails when nothing listens, and when no answer comes in time', async () => {
