@@ -114,9 +114,11 @@ export function transitiveDependents(
 }
 
 /**
- * Whether a waiting process can get nowhere by itself: some dependency it waits for is not going
- * to change without an operator or a reload (stopped, failed, gone, exited when readiness was
- * wanted, or itself stuck waiting). Start-up is over when every waiting process is stuck.
+ * Whether a waiting process can get nowhere soon: some dependency it waits for is not going to
+ * change without an operator or a reload (stopped, failed, gone, exited when readiness was wanted,
+ * or itself stuck waiting), or is backing off after a failed start (it may come back, but only
+ * after a delay, and a crash loop may never end). Start-up is over when every waiting process is
+ * stuck: a reload that fixes a crashing command must not wait for a start-up that cannot end.
  */
 export function isStuck(
   spec: ProcessSpec,
@@ -130,7 +132,13 @@ export function isStuck(
     for (const unmet of unmetDependencies(spec, states)) {
       const state = states.get(unmet.name);
       if (state === undefined) return true;
-      if (state.kind === 'idle' || state.kind === 'failed' || state.kind === 'exited') return true;
+      if (
+        state.kind === 'idle' ||
+        state.kind === 'failed' ||
+        state.kind === 'exited' ||
+        state.kind === 'backoff'
+      )
+        return true;
       const dep = specs.get(unmet.name);
       if (state.kind === 'waiting' && (dep === undefined || isStuck(dep, states, specs, visiting)))
         return true;

@@ -170,6 +170,28 @@ describe('operations and the supervisor life cycle', () => {
     expect(s.launcher.events).toEqual(['spawn init', 'spawn app', 'stop app']);
   });
 
+  it('a crash loop at start-up does not hold operations back: start-up is over once it backs off', async () => {
+    const s = setup(`  bad: { command: x, restart: { policy: always, delay: 10s, jitter: 0 } }
+  app: { command: x, depends_on: { bad: started } }
+  other: { command: x }
+`);
+    s.launcher.unspawnable.add('bad');
+    s.supervisor.start();
+    await settle();
+    expect(s.kinds()).toMatchObject({ bad: 'backoff', app: 'waiting', other: 'running' });
+    expect(s.supervisor.phase).toBe('running');
+    expect(s.supervisor.status).toBe('degraded');
+    // An operation (a reload fixing the command, here a stop) runs now, not after the crash loop.
+    expect(await s.supervisor.stopProcesses(['other'], { withDependents: false })).toMatchObject({
+      ok: true,
+    });
+    // When the dependency comes up, what waited for it starts.
+    s.launcher.unspawnable.delete('bad');
+    s.clock.advance(10_000);
+    await settle();
+    expect(s.kinds()).toMatchObject({ bad: 'running', app: 'running', other: 'idle' });
+  });
+
   it('one at a time, in the order asked', async () => {
     const s = await started();
     const first = s.supervisor.stopProcesses(['cache'], { withDependents: false });
