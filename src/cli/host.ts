@@ -35,6 +35,11 @@ export interface SuperviseHooks {
   readonly emergency?: AbortSignal;
   /** Called once the manifest is loaded and accepted, before anything starts. */
   readonly onLoaded?: (manifest: ResolvedManifest) => void;
+  /**
+   * Called once the supervisor and its reload controller exist, before anything starts: the
+   * Windows service host (service.ts) watches the status and relays the SCM's controls through it.
+   */
+  readonly onSupervisor?: (supervisor: Supervisor, reloads: ReloadController) => void;
   /** Called after the supervisor has stopped, before the exit code is returned. */
   readonly finish?: (log: (record: LogRecord) => void) => Promise<void>;
 }
@@ -93,7 +98,12 @@ export async function supervise(
     try {
       // The lock and the control socket share the runtime folder, found from the same environment
       // the control commands use.
-      lock = openLockSession(manifest, log, { runtimeDir: runtimeDirFor(runtimeContext(io.env)) });
+      // Windows has no such lock (it is POSIX-only): each child's job object kills it with the
+      // supervisor, however that dies, so a crash leaves nothing behind to clean up.
+      lock =
+        process.platform === 'win32'
+          ? NO_LOCK
+          : openLockSession(manifest, log, { runtimeDir: runtimeDirFor(runtimeContext(io.env)) });
     } catch (error) {
       if (!(error instanceof LockError)) throw error;
       io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
@@ -134,6 +144,7 @@ export async function supervise(
         void syncWatcher(next);
       },
     });
+    hooks.onSupervisor?.(supervisor, reloads);
     let interrupts = 0;
     const onStopSignal = (name: RunSignal) => () => {
       interrupts++;
@@ -208,6 +219,8 @@ export async function supervise(
     await supervisorLog.close();
   }
 }
+
+const NO_LOCK: LockSession = { track: () => undefined, release: () => undefined };
 
 function permissionProblems(manifest: ResolvedManifest) {
   return process.getuid?.() === 0 ? checkManifestPermissions(manifest, { uid: 0 }) : [];

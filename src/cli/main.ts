@@ -12,6 +12,8 @@ const usage = `usage: corral <command> [options]
 commands:
   validate [<manifest>]   check a manifest; --json, --platform windows|linux, --plan
   run [<manifest>]        run the supervisor in the foreground (Linux; Ctrl+C stops in order)
+  install [<manifest>]    register the manifest as a Windows service (or update it); --name
+  uninstall [<manifest>]  stop and remove the Windows service; --name
   status                  what the running supervisor is doing; --json
   start <name>...         start processes (and what they need first)
   stop <name>...          stop processes; --with-dependents to stop what runs on top of them
@@ -24,7 +26,6 @@ commands:
   version                 print corral's version
 
 Every command that reads a manifest takes -c/--config <file> (default ./corral.yaml).
-Not built yet: service, install, uninstall (Windows).
 `;
 
 type Command = (args: string[], io: Io) => Promise<number>;
@@ -39,6 +40,10 @@ const commands: Readonly<Record<string, Command>> = {
   restart: async (args, io) => (await import('./control.js')).restartCommand(args, io),
   reload: async (args, io) => (await import('./control.js')).reloadCommand(args, io),
   logs: async (args, io) => (await import('./logs.js')).logsCommand(args, io),
+  install: async (args, io) => (await import('./install.js')).installCommand(args, io),
+  uninstall: async (args, io) => (await import('./install.js')).uninstallCommand(args, io),
+  // Hidden (not in the usage above): the entry the Windows service manager starts (install writes it).
+  service: async (args, io) => (await import('./service.js')).serviceCommand(args, io),
   // Hidden (not in the usage above): the supervisor process that `run` starts and watches on Linux.
   supervise: async (args, io) => (await import('./supervise.js')).superviseCommand(args, io),
   schema: async (_args, io) => {

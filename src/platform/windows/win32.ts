@@ -284,3 +284,487 @@ export function postCloseToWindowsOf(pids: ReadonlySet<number>): number {
   }, 0n);
   return targets.filter((hwnd) => u.PostMessageW(hwnd, WM_CLOSE, 0n, 0n)).length;
 }
+
+// --- The service control manager (advapi32) ------------------------------------------------------
+// The service side (service-dispatcher.ts) and the installer's side (installer.ts). The dispatcher
+// is the one call here that runs on a koffi worker thread (.async): it blocks for the service's
+// whole life, and the SCM calls ServiceMain and HandlerEx on threads of its own, which koffi relays
+// to the JS thread while that thread's event loop runs.
+
+/** SERVICE_STATUS: seven DWORDs, written as bytes (no koffi struct type to register). */
+export interface ServiceStatusFields {
+  readonly serviceType: number;
+  readonly currentState: number;
+  readonly controlsAccepted: number;
+  readonly win32ExitCode: number;
+  readonly serviceSpecificExitCode: number;
+  readonly checkPoint: number;
+  readonly waitHint: number;
+}
+const SERVICE_STATUS_SIZE = 28;
+
+/** The parameters of CreateServiceW / ChangeServiceConfigW that corral sets. */
+export interface ServiceConfig {
+  readonly name: string;
+  readonly displayName: string;
+  readonly serviceType: number;
+  readonly startType: number;
+  readonly errorControl: number;
+  readonly binaryPath: string;
+  /** null: LocalSystem. */
+  readonly account: string | null;
+  readonly password: string | null;
+}
+
+/** SERVICE_FAILURE_ACTIONSW, as corral fills it. */
+export interface FailureActionsConfig {
+  /** Seconds without failures after which the failure count resets. */
+  readonly resetPeriod: number;
+  readonly rebootMessage: string | null;
+  readonly command: string | null;
+  readonly actions: readonly { readonly type: number; readonly delay: number }[];
+}
+
+const SC_MANAGER_CONNECT = 0x0001;
+const SC_MANAGER_CREATE_SERVICE = 0x0002;
+const SERVICE_QUERY_CONFIG = 0x0001;
+const SERVICE_CHANGE_CONFIG = 0x0002;
+const SERVICE_QUERY_STATUS = 0x0004;
+const SERVICE_START = 0x0010;
+const SERVICE_STOP = 0x0020;
+// Also what PARAMCHANGE needs.
+const SERVICE_PAUSE_CONTINUE = 0x0040;
+const SERVICE_INTERROGATE = 0x0080;
+const DELETE = 0x0001_0000;
+const SERVICE_CONFIG_DESCRIPTION = 1;
+const SERVICE_CONFIG_FAILURE_ACTIONS = 2;
+const SERVICE_CONFIG_DELAYED_AUTO_START_INFO = 3;
+const SERVICE_CONFIG_FAILURE_ACTIONS_FLAG = 4;
+const SERVICE_CONFIG_PRESHUTDOWN_INFO = 7;
+const SERVICE_CONTROL_STOP = 1;
+export const ERROR_SERVICE_EXISTS = 1073;
+export const ERROR_SERVICE_DOES_NOT_EXIST = 1060;
+export const ERROR_SERVICE_NOT_ACTIVE = 1062;
+export const ERROR_SERVICE_MARKED_FOR_DELETE = 1072;
+export const ERROR_ACCESS_DENIED = 5;
+export const ERROR_INVALID_LEVEL = 124;
+
+/** Event types of ReportEventW. */
+export const EVENTLOG_ERROR_TYPE = 0x0001;
+export const EVENTLOG_WARNING_TYPE = 0x0002;
+export const EVENTLOG_INFORMATION_TYPE = 0x0004;
+
+interface Advapi32 {
+  readonly StartServiceCtrlDispatcherW: {
+    async: (table: unknown[], done: (error: unknown, ok: boolean) => void) => void;
+  };
+  readonly RegisterServiceCtrlHandlerExW: (name: string, handler: bigint, context: null) => Handle | null;
+  readonly SetServiceStatus: (handle: Handle, status: Buffer) => boolean;
+  readonly OpenSCManagerW: (machine: null, database: null, access: number) => Handle | null;
+  readonly CreateServiceW: (
+    scm: Handle,
+    name: string,
+    display: string,
+    access: number,
+    type: number,
+    start: number,
+    errorControl: number,
+    binaryPath: string,
+    group: null,
+    tag: null,
+    dependencies: null,
+    account: string | null,
+    password: string | null,
+  ) => Handle | null;
+  readonly OpenServiceW: (scm: Handle, name: string, access: number) => Handle | null;
+  readonly ChangeServiceConfigW: (
+    service: Handle,
+    type: number,
+    start: number,
+    errorControl: number,
+    binaryPath: string,
+    group: null,
+    tag: null,
+    dependencies: null,
+    account: string | null,
+    password: string | null,
+    display: string,
+  ) => boolean;
+  readonly ChangeServiceConfig2W_description: (
+    service: Handle,
+    level: number,
+    info: { description: string },
+  ) => boolean;
+  readonly ChangeServiceConfig2W_failureActions: (
+    service: Handle,
+    level: number,
+    info: {
+      resetPeriod: number;
+      rebootMessage: string | null;
+      command: string | null;
+      count: number;
+      actions: Buffer | null;
+    },
+  ) => boolean;
+  readonly ChangeServiceConfig2W_dword: (service: Handle, level: number, info: Buffer) => boolean;
+  readonly QueryServiceStatus: (service: Handle, status: Buffer) => boolean;
+  readonly ControlService: (service: Handle, control: number, status: Buffer) => boolean;
+  readonly DeleteService: (service: Handle) => boolean;
+  readonly CloseServiceHandle: (handle: Handle) => boolean;
+  readonly RegisterEventSourceW: (server: null, source: string) => Handle | null;
+  readonly ReportEventW: (
+    source: Handle,
+    type: number,
+    category: number,
+    id: number,
+    sid: null,
+    count: number,
+    size: number,
+    strings: string[],
+    data: null,
+  ) => boolean;
+  readonly DeregisterEventSource: (source: Handle) => boolean;
+  readonly serviceMainType: Koffi.TypeObject;
+  readonly handlerExType: Koffi.TypeObject;
+}
+
+let advapi: Advapi32 | undefined;
+
+function advapi32(): Advapi32 {
+  if (advapi !== undefined) return advapi;
+  const { koffi } = kernel32();
+  const lib = koffi.load('advapi32.dll');
+  const fn = (signature: string) => lib.func(signature) as never;
+  // Named koffi types are global to the process: created once, here.
+  koffi.struct('CORRAL_SERVICE_TABLE_ENTRYW', { name: 'char16_t *', proc: 'void *' });
+  koffi.struct('CORRAL_SERVICE_DESCRIPTIONW', { description: 'char16_t *' });
+  koffi.struct('CORRAL_SERVICE_FAILURE_ACTIONSW', {
+    resetPeriod: 'uint32',
+    rebootMessage: 'char16_t *',
+    command: 'char16_t *',
+    count: 'uint32',
+    actions: 'void *',
+  });
+  advapi = {
+    StartServiceCtrlDispatcherW: fn(
+      'bool __stdcall StartServiceCtrlDispatcherW(CORRAL_SERVICE_TABLE_ENTRYW *table)',
+    ),
+    RegisterServiceCtrlHandlerExW: fn(
+      'void * __stdcall RegisterServiceCtrlHandlerExW(const char16_t *name, void *handler, void *context)',
+    ),
+    SetServiceStatus: fn('bool __stdcall SetServiceStatus(void *handle, void *status)'),
+    OpenSCManagerW: fn(
+      'void * __stdcall OpenSCManagerW(const char16_t *machine, const char16_t *database, uint32 access)',
+    ),
+    CreateServiceW: fn(
+      'void * __stdcall CreateServiceW(void *scm, const char16_t *name, const char16_t *display, uint32 access, uint32 type, uint32 start, uint32 errorControl, const char16_t *binaryPath, const char16_t *group, void *tag, const char16_t *dependencies, const char16_t *account, const char16_t *password)',
+    ),
+    OpenServiceW: fn('void * __stdcall OpenServiceW(void *scm, const char16_t *name, uint32 access)'),
+    ChangeServiceConfigW: fn(
+      'bool __stdcall ChangeServiceConfigW(void *service, uint32 type, uint32 start, uint32 errorControl, const char16_t *binaryPath, const char16_t *group, void *tag, const char16_t *dependencies, const char16_t *account, const char16_t *password, const char16_t *display)',
+    ),
+    ChangeServiceConfig2W_description: lib.func('__stdcall', 'ChangeServiceConfig2W', 'bool', [
+      'void *',
+      'uint32',
+      'CORRAL_SERVICE_DESCRIPTIONW *',
+    ]) as never,
+    ChangeServiceConfig2W_failureActions: lib.func('__stdcall', 'ChangeServiceConfig2W', 'bool', [
+      'void *',
+      'uint32',
+      'CORRAL_SERVICE_FAILURE_ACTIONSW *',
+    ]) as never,
+    ChangeServiceConfig2W_dword: lib.func('__stdcall', 'ChangeServiceConfig2W', 'bool', [
+      'void *',
+      'uint32',
+      'void *',
+    ]) as never,
+    QueryServiceStatus: fn('bool __stdcall QueryServiceStatus(void *service, _Out_ uint8 *status)'),
+    ControlService: fn('bool __stdcall ControlService(void *service, uint32 control, _Out_ uint8 *status)'),
+    DeleteService: fn('bool __stdcall DeleteService(void *service)'),
+    CloseServiceHandle: fn('bool __stdcall CloseServiceHandle(void *handle)'),
+    RegisterEventSourceW: fn(
+      'void * __stdcall RegisterEventSourceW(const char16_t *server, const char16_t *source)',
+    ),
+    ReportEventW: fn(
+      'bool __stdcall ReportEventW(void *source, uint16 type, uint16 category, uint32 id, void *sid, uint16 count, uint32 size, const char16_t **strings, void *data)',
+    ),
+    DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
+    serviceMainType: koffi.pointer(koffi.proto('void __stdcall CorralServiceMain(uint32 argc, void *argv)')),
+    handlerExType: koffi.pointer(
+      koffi.proto(
+        'uint32 __stdcall CorralHandlerEx(uint32 control, uint32 eventType, void *eventData, void *context)',
+      ),
+    ),
+  };
+  return advapi;
+}
+
+function advapiFail(call: string, what: string): never {
+  return fail(call, what);
+}
+
+function encodeStatus(status: ServiceStatusFields): Buffer {
+  const buffer = Buffer.alloc(SERVICE_STATUS_SIZE);
+  [
+    status.serviceType,
+    status.currentState,
+    status.controlsAccepted,
+    status.win32ExitCode,
+    status.serviceSpecificExitCode,
+    status.checkPoint,
+    status.waitHint,
+  ].forEach((value, i) => buffer.writeUInt32LE(value >>> 0, 4 * i));
+  return buffer;
+}
+
+function decodeStatus(buffer: Buffer): ServiceStatusFields {
+  const at = (i: number) => buffer.readUInt32LE(4 * i);
+  return {
+    serviceType: at(0),
+    currentState: at(1),
+    controlsAccepted: at(2),
+    win32ExitCode: at(3),
+    serviceSpecificExitCode: at(4),
+    checkPoint: at(5),
+    waitHint: at(6),
+  };
+}
+
+/** What the SCM calls in this process first: ServiceMain (then the handler it registers). */
+export interface ServiceCallbacks {
+  /**
+   * argv[0] is the service's name. Must register the handler (registerServiceHandler), report
+   * START_PENDING and return promptly: the SCM waits for it on its own thread.
+   */
+  readonly main: (argv: readonly string[]) => void;
+}
+
+/**
+ * Connects this process to the SCM as a SERVICE_WIN32_OWN_PROCESS service and resolves when the
+ * dispatcher returns (after the service reported STOPPED), with false when it failed (this process
+ * was not started by the SCM: error 1063, after some seconds under Wine).
+ */
+export function runServiceDispatcher(callbacks: ServiceCallbacks): Promise<boolean> {
+  const a = advapi32();
+  const { koffi } = kernel32();
+  const main = koffi.register((argc: number, argv: unknown) => {
+    const names: string[] = [];
+    for (let i = 0; i < argc; i++) {
+      names.push(koffi.decode(argv, 8 * i, 'char16_t *') as string);
+    }
+    callbacks.main(names);
+  }, a.serviceMainType);
+  return new Promise((resolve) => {
+    // The name is ignored for an own-process service but must not be NULL; the terminating entry is.
+    a.StartServiceCtrlDispatcherW.async(
+      [
+        { name: '', proc: main },
+        { name: null, proc: null },
+      ],
+      (error, ok) => {
+        koffi.unregister(main);
+        resolve(error === null || error === undefined ? ok : false);
+      },
+    );
+  });
+}
+
+/**
+ * Registers `handler` as this service's HandlerEx; returns the status handle SetServiceStatus
+ * takes. The handler must return at once (NO_ERROR or ERROR_CALL_NOT_IMPLEMENTED) and defer its
+ * work: the SCM's thread waits for it, and so does the JS thread it is relayed to.
+ */
+export function registerServiceHandler(
+  name: string,
+  handler: (control: number, eventType: number) => number,
+): Handle {
+  const a = advapi32();
+  const { koffi } = kernel32();
+  // Never unregistered: the SCM may call it until the process ends.
+  const pointer = koffi.register(
+    (control: number, eventType: number) => handler(control, eventType),
+    a.handlerExType,
+  );
+  const handle = asHandle(a.RegisterServiceCtrlHandlerExW(name, pointer, null));
+  if (handle === 0n) advapiFail('RegisterServiceCtrlHandlerExW', name);
+  return handle;
+}
+
+export function setServiceStatus(handle: Handle, status: ServiceStatusFields): void {
+  if (!advapi32().SetServiceStatus(handle, encodeStatus(status))) {
+    advapiFail('SetServiceStatus', `state ${status.currentState}`);
+  }
+}
+
+/** A handle to the SCM (that may create services when `create`); closeServiceHandle it. */
+export function openServiceManager(create: boolean): Handle {
+  const access = SC_MANAGER_CONNECT | (create ? SC_MANAGER_CREATE_SERVICE : 0);
+  const scm = asHandle(advapi32().OpenSCManagerW(null, null, access));
+  if (scm === 0n) advapiFail('OpenSCManagerW', create ? 'SC_MANAGER_CREATE_SERVICE' : 'SC_MANAGER_CONNECT');
+  return scm;
+}
+
+const SERVICE_ALL_USED =
+  SERVICE_QUERY_CONFIG |
+  SERVICE_CHANGE_CONFIG |
+  SERVICE_QUERY_STATUS |
+  SERVICE_START |
+  SERVICE_STOP |
+  SERVICE_PAUSE_CONTINUE |
+  SERVICE_INTERROGATE |
+  DELETE;
+
+/** Opens service `name`; null when there is none (ERROR_SERVICE_DOES_NOT_EXIST). */
+export function openService(scm: Handle, name: string): Handle | null {
+  const a = advapi32();
+  const service = asHandle(a.OpenServiceW(scm, name, SERVICE_ALL_USED));
+  if (service !== 0n) return service;
+  const code = kernel32().GetLastError();
+  if (code === ERROR_SERVICE_DOES_NOT_EXIST) return null;
+  throw new Win32Error('OpenServiceW', code, `OpenServiceW(${name}) failed: Windows error ${code}`);
+}
+
+export function createService(scm: Handle, config: ServiceConfig): Handle {
+  const service = asHandle(
+    advapi32().CreateServiceW(
+      scm,
+      config.name,
+      config.displayName,
+      SERVICE_ALL_USED,
+      config.serviceType,
+      config.startType,
+      config.errorControl,
+      config.binaryPath,
+      null,
+      null,
+      null,
+      config.account,
+      config.password,
+    ),
+  );
+  if (service === 0n) advapiFail('CreateServiceW', config.name);
+  return service;
+}
+
+export function changeServiceConfig(service: Handle, config: ServiceConfig): void {
+  const ok = advapi32().ChangeServiceConfigW(
+    service,
+    config.serviceType,
+    config.startType,
+    config.errorControl,
+    config.binaryPath,
+    null,
+    null,
+    null,
+    // LocalSystem is named explicitly on an update: NULL there means "no change".
+    config.account ?? 'LocalSystem',
+    config.password ?? '',
+    config.displayName,
+  );
+  if (!ok) advapiFail('ChangeServiceConfigW', config.name);
+}
+
+export function setServiceDescription(service: Handle, description: string): void {
+  if (!advapi32().ChangeServiceConfig2W_description(service, SERVICE_CONFIG_DESCRIPTION, { description })) {
+    advapiFail('ChangeServiceConfig2W', 'SERVICE_CONFIG_DESCRIPTION');
+  }
+}
+
+/** SC_ACTION: Type then Delay (ms), two DWORDs. */
+function encodeActions(actions: FailureActionsConfig['actions']): Buffer | null {
+  if (actions.length === 0) return null;
+  const buffer = Buffer.alloc(8 * actions.length);
+  actions.forEach((action, i) => {
+    buffer.writeUInt32LE(action.type, 8 * i);
+    buffer.writeUInt32LE(action.delay >>> 0, 8 * i + 4);
+  });
+  return buffer;
+}
+
+/** The recovery actions (SERVICE_CONFIG_FAILURE_ACTIONS). */
+export function setServiceFailureActions(service: Handle, config: FailureActionsConfig): void {
+  const a = advapi32();
+  const info = {
+    resetPeriod: config.resetPeriod,
+    rebootMessage: config.rebootMessage,
+    command: config.command,
+    count: config.actions.length,
+    actions: encodeActions(config.actions),
+  };
+  if (!a.ChangeServiceConfig2W_failureActions(service, SERVICE_CONFIG_FAILURE_ACTIONS, info)) {
+    advapiFail('ChangeServiceConfig2W', 'SERVICE_CONFIG_FAILURE_ACTIONS');
+  }
+}
+
+/**
+ * Makes the recovery actions fire also when the service reports STOPPED with an error exit code,
+ * not only when its process dies: that is how corral reports a failure.
+ */
+export function setServiceFailureActionsOnStop(service: Handle): void {
+  setServiceDword(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, 1, 'SERVICE_CONFIG_FAILURE_ACTIONS_FLAG');
+}
+
+export function setServiceDelayedAutoStart(service: Handle, delayed: boolean): void {
+  setServiceDword(
+    service,
+    SERVICE_CONFIG_DELAYED_AUTO_START_INFO,
+    delayed ? 1 : 0,
+    'DELAYED_AUTO_START_INFO',
+  );
+}
+
+/** ms the SCM waits for the service after PRESHUTDOWN. */
+export function setServicePreshutdownTimeout(service: Handle, ms: number): void {
+  setServiceDword(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, ms, 'SERVICE_CONFIG_PRESHUTDOWN_INFO');
+}
+
+/** The ChangeServiceConfig2W levels whose info is one DWORD (or BOOL). */
+function setServiceDword(service: Handle, level: number, value: number, what: string): void {
+  const info = Buffer.alloc(4);
+  info.writeUInt32LE(value >>> 0);
+  if (!advapi32().ChangeServiceConfig2W_dword(service, level, info))
+    advapiFail('ChangeServiceConfig2W', what);
+}
+
+export function queryServiceStatus(service: Handle): ServiceStatusFields {
+  const buffer = Buffer.alloc(SERVICE_STATUS_SIZE);
+  if (!advapi32().QueryServiceStatus(service, buffer)) advapiFail('QueryServiceStatus', '');
+  return decodeStatus(buffer);
+}
+
+/** Asks the service to stop; false when it was not running (ERROR_SERVICE_NOT_ACTIVE). */
+export function stopService(service: Handle): boolean {
+  return controlService(service, SERVICE_CONTROL_STOP);
+}
+
+/** Sends a control (as `sc control` does); false when the service was not running. */
+export function controlService(service: Handle, control: number): boolean {
+  const buffer = Buffer.alloc(SERVICE_STATUS_SIZE);
+  if (advapi32().ControlService(service, control, buffer)) return true;
+  const code = kernel32().GetLastError();
+  if (code === ERROR_SERVICE_NOT_ACTIVE) return false;
+  throw new Win32Error('ControlService', code, `ControlService(${control}) failed: Windows error ${code}`);
+}
+
+export function deleteService(service: Handle): void {
+  if (!advapi32().DeleteService(service)) advapiFail('DeleteService', '');
+}
+
+export function closeServiceHandle(handle: Handle): void {
+  advapi32().CloseServiceHandle(handle);
+}
+
+/** An event source for the Application log under `source`; null when it cannot be had. */
+export function registerEventSource(source: string): Handle | null {
+  const handle = asHandle(advapi32().RegisterEventSourceW(null, source));
+  return handle === 0n ? null : handle;
+}
+
+/** Writes one event with one message string; false when the event log refused it. */
+export function reportEvent(source: Handle, type: number, id: number, message: string): boolean {
+  return advapi32().ReportEventW(source, type, 0, id, null, 1, 0, [message], null);
+}
+
+export function deregisterEventSource(source: Handle): void {
+  advapi32().DeregisterEventSource(source);
+}

@@ -1,0 +1,245 @@
+// corral as a Windows service, black-box, as an administrator drives it: the real Windows build of
+// Node and the win32 koffi under Wine, `corral install`, `sc start`, `sc query`, `sc stop`,
+// `corral uninstall`, from here. Runs only when the Windows suite does (wineRequested, as
+// windows-launcher.test.ts). What Wine cannot show (SHUTDOWN and PRESHUTDOWN, which it never
+// delivers; recovery actions; real SCM timeouts; accounts) is covered by the unit tests of the
+// service host (test/unit/platform/windows-service-*.test.ts).
+//
+// The service runs `"<node.exe>" "<corral.js>" service "<manifest>"`, so corral must be installed
+// whole where Windows Node can run it: <cache>/service-app holds bin/, dist/, package.json and
+// node_modules/ (links to this repo's pure-JS packages, and to the win32 koffi of the app folder).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findWine, stageApp, startScenario, wineRequested, windowsPath, type Wine } from '../windows/wine.js';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+const TEST_MS = 90_000;
+
+interface Query {
+  readonly state: number;
+  readonly win32ExitCode: number;
+  readonly serviceExitCode: number;
+  readonly checkPoint: number;
+  readonly waitHint: number;
+}
+
+describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeout: TEST_MS }, () => {
+  let wine: Wine;
+  let serviceApp: string;
+  const installed = new Set<string>();
+  const started = Date.now();
+
+  beforeAll(() => {
+    wine = findWine();
+    stageApp(wine);
+    serviceApp = stageServiceApp(wine);
+  });
+
+  afterAll(() => {
+    for (const name of installed) {
+      sc('stop', name);
+      sc('delete', name);
+    }
+    console.log(`windows-service: ${Date.now() - started} ms in all`);
+  });
+
+  /** Runs `corral <args>` with Windows Node; its output goes through a file. */
+  function corral(args: readonly string[]): { code: number | null; output: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-wine-cli-'));
+    const log = path.join(dir, 'output.txt');
+    const out = fs.openSync(log, 'w');
+    const bin = windowsPath(path.join(serviceApp, 'bin', 'corral.js'));
+    const result = spawnSync(wine.bin, [wine.node, bin, ...args], {
+      env: wine.env,
+      stdio: ['ignore', out, out],
+      timeout: 60_000,
+    });
+    fs.closeSync(out);
+    return { code: result.status, output: fs.readFileSync(log, 'utf8') };
+  }
+
+  function sc(...args: string[]): string {
+    const result = spawnSync(wine.bin, ['sc.exe', ...args], {
+      env: wine.env,
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    return result.stdout.replaceAll('\r', '');
+  }
+
+  function query(name: string): Query | null {
+    const text = sc('query', name);
+    const field = (key: string) => {
+      const match = new RegExp(`${key}\\s*:\\s*(0x[0-9a-f]+|\\d+)`, 'i').exec(text);
+      return match?.[1] === undefined ? NaN : Number(match[1]);
+    };
+    if (!/STATE/.test(text)) return null;
+    return {
+      state: field('STATE'),
+      win32ExitCode: field('WIN32_EXIT_CODE'),
+      serviceExitCode: field('SERVICE_EXIT_CODE'),
+      checkPoint: field('CHECKPOINT'),
+      waitHint: field('WAIT_HINT'),
+    };
+  }
+
+  /** Polls `sc query` until `done` holds; returns every status seen on the way. */
+  async function pollUntil(name: string, done: (q: Query) => boolean, ms: number): Promise<Query[]> {
+    const seen: Query[] = [];
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const q = query(name);
+      if (q !== null) seen.push(q);
+      if (q !== null && done(q)) return seen;
+      if (Date.now() > deadline)
+        throw new Error(`${name}: not there within ${ms} ms; saw ${JSON.stringify(seen)}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  async function waitForFile(file: string, ms: number): Promise<number> {
+    const deadline = Date.now() + ms;
+    while (!fs.existsSync(file) || fs.readFileSync(file, 'utf8') === '') {
+      if (Date.now() > deadline) throw new Error(`${file} did not appear within ${ms} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return Number(fs.readFileSync(file, 'utf8'));
+  }
+
+  /** A folder with a manifest for service `name`; the children leave their markers in it. */
+  function manifestDir(name: string, processes: (dir: string) => string): { dir: string; manifest: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `corral-${name}-`));
+    const manifest = path.join(dir, 'corral.yaml');
+    fs.writeFileSync(
+      manifest,
+      `version: 1\nservice: { name: ${name}, stop_timeout: 30s, auto_reload: false }\nlog: { dir: ./logs }\nprocesses:\n${processes(dir)}`,
+    );
+    return { dir, manifest };
+  }
+
+  function child(dir: string, name: string, flags = ''): string {
+    const script = windowsPath(path.join(wine.app, 'test', 'windows', 'service-child.mjs')).replaceAll(
+      '\\',
+      '/',
+    );
+    const node = windowsPath(wine.node).replaceAll('\\', '/');
+    return `    command: ["${node}", "${script}", "--dir", "${windowsPath(dir).replaceAll('\\', '/')}", "--name", "${name}"${flags}]\n`;
+  }
+
+  it('installs, starts to RUNNING, runs the children, stops them in reverse order, uninstalls', async () => {
+    const name = `corral-t${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(
+      name,
+      (d) =>
+        `  db:\n${child(d, 'db')}    stop: [{ ctrl_c: 10s }, kill]\n` +
+        `  api:\n${child(d, 'api', ', "--stop-delay", "1500"')}    depends_on: { db: started }\n    stop: [{ ctrl_c: 10s }, kill]\n`,
+    );
+
+    const install = corral(['install', windowsPath(manifest)]);
+    expect(install.output).toContain(`installed service ${name}`);
+    expect(install.code).toBe(0);
+    installed.add(name);
+    expect(query(name)?.state).toBe(1); // STOPPED
+
+    sc('start', name);
+    const starting = await pollUntil(name, (q) => q.state === 4, 30_000);
+    expect(starting.filter((q) => q.state !== 4).every((q) => q.state === 2)).toBe(true); // START_PENDING
+    await waitForFile(path.join(dir, 'db.started'), 10_000);
+    await waitForFile(path.join(dir, 'api.started'), 10_000);
+
+    sc('stop', name);
+    const stopping = await pollUntil(name, (q) => q.state === 1, 40_000);
+    const pending = stopping.filter((q) => q.state === 3); // STOP_PENDING
+    expect(pending.length).toBeGreaterThan(0);
+    expect(Math.max(...pending.map((q) => q.checkPoint))).toBeGreaterThanOrEqual(2); // it advanced
+    expect(pending.every((q) => q.waitHint >= 2_000)).toBe(true);
+    expect(stopping.at(-1)).toMatchObject({ state: 1, win32ExitCode: 0, serviceExitCode: 0 });
+    // Reverse dependency order: api got Ctrl+C first and db only after api had exited.
+    const apiStopped = await waitForFile(path.join(dir, 'api.stopped'), 1_000);
+    const dbStopped = await waitForFile(path.join(dir, 'db.stopped'), 1_000);
+    expect(dbStopped - apiStopped).toBeGreaterThanOrEqual(1_400);
+    const log = fs.readFileSync(path.join(dir, 'logs', `_corral.${name}.log`), 'utf8');
+    expect(log).toContain('the service manager asked to stop');
+    expect(log).not.toMatch(/killing/);
+
+    const uninstall = corral(['uninstall', windowsPath(manifest)]);
+    expect(uninstall.output).toContain(`uninstalled service ${name}`);
+    installed.delete(name);
+    expect(query(name)).toBeNull();
+  });
+
+  it('applies an edited manifest on PARAMCHANGE: the new process starts', async () => {
+    const name = `corral-p${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(name, (d) => `  one:\n${child(d, 'one')}`);
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    await pollUntil(name, (q) => q.state === 4, 30_000);
+    await waitForFile(path.join(dir, 'one.started'), 10_000);
+
+    fs.appendFileSync(manifest, `  two:\n${child(dir, 'two')}`);
+    const sent = await sendControl(name, 6); // SERVICE_CONTROL_PARAMCHANGE
+    expect(sent).toBe(true);
+    await waitForFile(path.join(dir, 'two.started'), 15_000);
+
+    sc('stop', name);
+    await pollUntil(name, (q) => q.state === 1, 30_000);
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('reports STOPPED with ERROR_SERVICE_SPECIFIC_ERROR and code 1 when a critical process gives up', async () => {
+    const name = `corral-c${Date.now() % 1_000_000}`;
+    const { manifest } = manifestDir(
+      name,
+      (d) =>
+        `  fragile:\n${child(d, 'fragile', ', "--crash", "300"')}    critical: true\n    restart: { policy: never }\n`,
+    );
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    const seen = await pollUntil(name, (q) => q.state === 1 && q.win32ExitCode !== 0, 30_000);
+    expect(seen.at(-1)).toMatchObject({ state: 1, win32ExitCode: 1066, serviceExitCode: 1 });
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('refuses to install an invalid manifest, printing its diagnostics', () => {
+    const { manifest } = manifestDir('corral-bad', () => '  broken: { command: [] }\n');
+    const result = corral(['install', windowsPath(manifest)]);
+    expect(result.code).toBe(1);
+    expect(result.output).toMatch(/corral\.yaml:\d+:\d+/);
+    expect(result.output).toContain('not installed: the manifest is invalid');
+    expect(query('corral-bad')).toBeNull();
+  });
+
+  async function sendControl(name: string, code: number): Promise<boolean> {
+    const running = startScenario(wine, 'service-control', [name, String(code)]);
+    const done = await running.waitFor('done', 30_000);
+    running.process.kill('SIGKILL');
+    return done['delivered'] === true;
+  }
+});
+
+/** Installs corral where Windows Node can run it as a service: see the header. */
+function stageServiceApp(wine: Wine): string {
+  const target = path.join(path.dirname(wine.app), 'service-app');
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.mkdirSync(path.join(target, 'bin'), { recursive: true });
+  fs.mkdirSync(path.join(target, 'node_modules'));
+  fs.copyFileSync(path.join(repo, 'package.json'), path.join(target, 'package.json'));
+  fs.copyFileSync(path.join(repo, 'bin', 'corral.js'), path.join(target, 'bin', 'corral.js'));
+  fs.cpSync(path.join(repo, 'dist'), path.join(target, 'dist'), { recursive: true });
+  for (const entry of fs.readdirSync(path.join(repo, 'node_modules'))) {
+    if (entry === '.bin' || entry === 'koffi' || entry === '@koromix' || entry.startsWith('.')) continue;
+    fs.symlinkSync(path.join(repo, 'node_modules', entry), path.join(target, 'node_modules', entry));
+  }
+  for (const entry of ['koffi', '@koromix']) {
+    fs.symlinkSync(path.join(wine.app, 'node_modules', entry), path.join(target, 'node_modules', entry));
+  }
+  return target;
+}

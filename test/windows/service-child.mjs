@@ -1,0 +1,22 @@
+// A child for the service tests: no output contract, it leaves marker files the Linux side reads
+// (a service has no console, and its children's output goes to log files anyway).
+//   <dir>/<name>.started   written once it runs: the time (ms since the epoch)
+//   <dir>/<name>.stopped   written when Ctrl+C (SIGINT) arrives: the time; then it exits 0 after
+//                          --stop-delay ms
+// --crash MS: exit 1 after MS instead of running on.
+import fs from 'node:fs';
+import path from 'node:path';
+
+const flags = new Map();
+for (let i = 2; i < process.argv.length; i += 2) flags.set(process.argv[i], process.argv[i + 1]);
+const dir = flags.get('--dir');
+const name = flags.get('--name');
+const stopDelay = Number(flags.get('--stop-delay') ?? 0);
+
+process.on('SIGINT', () => {
+  fs.writeFileSync(path.join(dir, `${name}.stopped`), String(Date.now()));
+  setTimeout(() => process.exit(0), stopDelay);
+});
+fs.writeFileSync(path.join(dir, `${name}.started`), String(Date.now()));
+if (flags.has('--crash')) setTimeout(() => process.exit(1), Number(flags.get('--crash')));
+else setInterval(() => undefined, 1 << 30);
