@@ -424,6 +424,13 @@ interface Advapi32 {
     data: null,
   ) => boolean;
   readonly DeregisterEventSource: (source: Handle) => boolean;
+  readonly GetFileSecurityW: (
+    name: string,
+    info: number,
+    descriptor: Buffer,
+    length: number,
+    needed: number[],
+  ) => boolean;
   readonly serviceMainType: Koffi.TypeObject;
   readonly handlerExType: Koffi.TypeObject;
 }
@@ -489,6 +496,9 @@ function advapi32(): Advapi32 {
       'bool __stdcall ReportEventW(void *source, uint16 type, uint16 category, uint32 id, void *sid, uint16 count, uint32 size, const char16_t **strings, void *data)',
     ),
     DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
+    GetFileSecurityW: fn(
+      'bool __stdcall GetFileSecurityW(const char16_t *name, uint32 info, _Out_ uint8 *descriptor, uint32 length, _Out_ uint32 *needed)',
+    ),
     serviceMainType: koffi.pointer(koffi.proto('void __stdcall CorralServiceMain(uint32 argc, void *argv)')),
     handlerExType: koffi.pointer(
       koffi.proto(
@@ -767,4 +777,49 @@ export function reportEvent(source: Handle, type: number, id: number, message: s
 
 export function deregisterEventSource(source: Handle): void {
   advapi32().DeregisterEventSource(source);
+}
+
+const OWNER_SECURITY_INFORMATION = 0x1;
+const DACL_SECURITY_INFORMATION = 0x4;
+const ERROR_FILE_NOT_FOUND = 2;
+const ERROR_PATH_NOT_FOUND = 3;
+const ERROR_INSUFFICIENT_BUFFER = 122;
+
+/**
+ * The owner and DACL of a file or folder as a self-relative security descriptor
+ * (security-descriptor.ts reads it); null when the path does not exist.
+ */
+export function fileSecurity(target: string): Buffer | null {
+  const { GetFileSecurityW } = advapi32();
+  let size = 4096;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const descriptor = Buffer.alloc(size);
+    const needed = [0];
+    if (
+      GetFileSecurityW(
+        target,
+        OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+        descriptor,
+        size,
+        needed,
+      )
+    ) {
+      return descriptor;
+    }
+    const code = kernel32().GetLastError();
+    if (code === ERROR_FILE_NOT_FOUND || code === ERROR_PATH_NOT_FOUND) return null;
+    if (code !== ERROR_INSUFFICIENT_BUFFER || (needed[0] ?? 0) <= size) {
+      throw new Win32Error(
+        'GetFileSecurityW',
+        code,
+        `GetFileSecurityW(${target}) failed: Windows error ${code}`,
+      );
+    }
+    size = needed[0] ?? size * 2;
+  }
+  throw new Win32Error(
+    'GetFileSecurityW',
+    ERROR_INSUFFICIENT_BUFFER,
+    `GetFileSecurityW(${target}): the descriptor keeps growing`,
+  );
 }
