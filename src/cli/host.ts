@@ -18,6 +18,7 @@ import type { ResolvedManifest } from '../manifest/spec.js';
 import {
   checkManifestPermissions,
   formatPermissionProblems,
+  type PermissionProblem,
 } from '../platform/posix/manifest-permissions.js';
 import { openLockSession, type LockSession } from '../platform/posix/lock-session.js';
 import { LockError, runtimeDirFor } from '../platform/posix/manifest-lock.js';
@@ -70,18 +71,23 @@ export async function supervise(
   };
   const run = async (): Promise<number> => {
     for (const d of diagnostics) log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
-    const problems = permissionProblems(manifest);
+    const problems = await permissionProblems(manifest, options);
     if (problems.length > 0) {
       if (!options.insecureManifest) {
-        io.stderr(formatPermissionProblems(problems));
+        const text = options.asService
+          ? (await import('../platform/windows/manifest-acl.js')).formatWindowsProblems(problems)
+          : formatPermissionProblems(problems);
+        io.stderr(text);
+        log({ level: 'error', event: 'insecure-manifest', message: text.trimEnd() });
         return EXIT.failed;
       }
+      const who = options.asService ? 'as a Windows service' : 'as root';
       for (const p of problems) {
         const what = `${p.path} ${p.what.join(' and ')}`;
         log({
           level: 'warn',
           event: 'insecure-manifest',
-          message: `--insecure-manifest: running as root although ${what}`,
+          message: `--insecure-manifest: running ${who} although ${what}`,
         });
       }
     }
@@ -222,13 +228,29 @@ export async function supervise(
 
 const NO_LOCK: LockSession = { track: () => undefined, release: () => undefined };
 
-function permissionProblems(manifest: ResolvedManifest) {
+/**
+ * Who else could change the manifest, where that matters: as root on POSIX, and as a Windows
+ * service (LocalSystem by default), where the administrator who installed it (--trust) and the
+ * account the service runs as are trusted besides the administrators.
+ */
+async function permissionProblems(
+  manifest: ResolvedManifest,
+  options: RunOptions,
+): Promise<PermissionProblem[]> {
+  if (process.platform === 'win32') {
+    if (!options.asService) return [];
+    const { checkWindowsManifestAcl } = await import('../platform/windows/manifest-acl.js');
+    const { readSecurity } = await import('../platform/windows/read-security.js');
+    const { currentAccountSid } = await import('../platform/windows/accounts.js');
+    const me = currentAccountSid();
+    return checkWindowsManifestAcl(manifest, readSecurity, [...options.trust, ...(me === null ? [] : [me])]);
+  }
   return process.getuid?.() === 0 ? checkManifestPermissions(manifest, { uid: 0 }) : [];
 }
 
 /** Why a reloaded manifest must not run although it validates, or null. */
-function refusal(manifest: ResolvedManifest, options: RunOptions): string | null {
-  const problems = permissionProblems(manifest);
+async function refusal(manifest: ResolvedManifest, options: RunOptions): Promise<string | null> {
+  const problems = await permissionProblems(manifest, options);
   if (problems.length === 0 || options.insecureManifest) return null;
   return formatPermissionProblems(problems).trimEnd().replace(/\n+/g, '; ');
 }

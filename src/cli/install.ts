@@ -12,13 +12,16 @@ import type { ResolvedManifest } from '../manifest/spec.js';
 import { EXIT, type Io } from './io.js';
 import { manifestArgument } from './usage.js';
 
-export const installUsage = `usage: corral install [<manifest> | -c <manifest>] [--name <service>]
+export const installUsage = `usage: corral install [<manifest> | -c <manifest>] [--name <service>] [--insecure-manifest]
 
 Registers the manifest as a Windows service (or updates the one registered under that name): the
 name, display name, description, start type, account, recovery actions and preshutdown timeout
 come from the manifest's service section; --name overrides service.name. The service runs
-"<node.exe>" "<corral.js>" service "<absolute manifest path>". Needs an elevated prompt.
-Exit status: 0 installed or updated, 1 invalid manifest or refused by Windows, 2 usage error.
+"<node.exe>" "<corral.js>" service --trust <your SID> "<absolute manifest path>". Needs an
+elevated prompt. It refuses a manifest, env_file or folder above them that others than the
+administrators (and you) can change, printing the icacls that fixes each; --insecure-manifest
+installs anyway, and the service then logs a warning naming each path at every start.
+Exit status: 0 installed or updated, 1 invalid or unsafe manifest or refused by Windows, 2 usage error.
 `;
 
 export const uninstallUsage = `usage: corral uninstall [<manifest> | -c <manifest> | --name <service>]
@@ -41,11 +44,16 @@ function parse(args: string[], command: string) {
     options: {
       config: { type: 'string', short: 'c' },
       name: { type: 'string' },
+      'insecure-manifest': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return null;
-  return { file: manifestArgument(values.config, positionals, command), name: values.name };
+  return {
+    file: manifestArgument(values.config, positionals, command),
+    name: values.name,
+    insecureManifest: values['insecure-manifest'],
+  };
 }
 
 function windowsOnly(command: string): void {
@@ -79,7 +87,28 @@ export async function installCommand(args: string[], io: Io): Promise<number> {
   const { installPlan, serviceCommandLine } = await import('../platform/windows/service-config.js');
   const { installService, InstallError } = await import('../platform/windows/installer.js');
   const name = options.name ?? manifest.service.name;
-  const binaryPath = serviceCommandLine(process.execPath, CORRAL_BIN, manifest.file);
+  // The service runs the manifest as LocalSystem (by default): refuse one that others than the
+  // administrators (and this administrator, who installs it and is trusted from now on) can change.
+  const { checkWindowsManifestAcl, formatWindowsProblems } =
+    await import('../platform/windows/manifest-acl.js');
+  const { readSecurity } = await import('../platform/windows/read-security.js');
+  const { currentAccountSid } = await import('../platform/windows/accounts.js');
+  const me = currentAccountSid();
+  const problems = checkWindowsManifestAcl(manifest, readSecurity, me === null ? [] : [me]);
+  if (problems.length > 0 && !options.insecureManifest) {
+    io.stderr(`${formatWindowsProblems(problems)}corral: not installed\n`);
+    return EXIT.failed;
+  }
+  for (const p of problems) {
+    io.stderr(
+      `corral: warning: --insecure-manifest: installing although ${p.path} ${p.what.join(', and ')}\n`,
+    );
+  }
+  const flags = [
+    ...(me === null ? [] : ['--trust', me]),
+    ...(options.insecureManifest ? ['--insecure-manifest'] : []),
+  ];
+  const binaryPath = serviceCommandLine(process.execPath, CORRAL_BIN, manifest.file, flags);
   try {
     const { done, skipped } = installService(installPlan(manifest, name, binaryPath));
     for (const what of skipped)

@@ -49,6 +49,13 @@ export interface SignalSource {
 export interface RunOptions {
   readonly file: string;
   readonly insecureManifest: boolean;
+  /**
+   * `corral service` (the Windows service entry) only: SIDs trusted to own or write the manifest
+   * besides the administrators (install passes the installing administrator's, --trust <SID>).
+   */
+  readonly trust: readonly string[];
+  /** True for `corral service`: check the manifest's Windows ACLs before running it. */
+  readonly asService: boolean;
 }
 
 /** The manifest and flags of `run` (and `supervise`, which takes the same); null for --help. */
@@ -59,6 +66,7 @@ export function parseRunArgs(args: string[], command: string): RunOptions | null
     options: {
       config: { type: 'string', short: 'c' },
       'insecure-manifest': { type: 'boolean', default: false },
+      trust: { type: 'string', multiple: true, default: [] },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -66,6 +74,8 @@ export function parseRunArgs(args: string[], command: string): RunOptions | null
   return {
     file: manifestArgument(values.config, positionals, command),
     insecureManifest: values['insecure-manifest'],
+    trust: values.trust,
+    asService: command === 'service',
   };
 }
 

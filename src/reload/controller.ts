@@ -28,7 +28,7 @@ export interface ReloadControllerDeps {
   /** Reads and validates the manifest (loadManifest); throws CorralError E_READ when it cannot read it. */
   readonly load: (file: string) => Promise<LoadResult>;
   /** Why a manifest that validates must still not run (root and writable by others), or null. */
-  readonly refuse?: (manifest: ResolvedManifest) => string | null;
+  readonly refuse?: (manifest: ResolvedManifest) => string | null | Promise<string | null>;
   readonly log: (record: LogRecord) => void;
   /** After a reload was applied: the manifest now running (to watch its env_files, new log settings). */
   readonly onApplied?: (manifest: ResolvedManifest) => void;
@@ -175,7 +175,7 @@ export class ReloadController {
         this.deps.log({ level: 'warn', event: 'manifest', message: formatDiagnostic(d) });
       }
     }
-    const refusal = this.deps.refuse?.(loaded.manifest) ?? null;
+    const refusal = (await this.deps.refuse?.(loaded.manifest)) ?? null;
     if (refusal !== null) return rejected(refusal);
     return { ok: true, manifest: loaded.manifest };
   }

@@ -110,9 +110,20 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     return Number(fs.readFileSync(file, 'utf8'));
   }
 
-  /** A folder with a manifest for service `name`; the children leave their markers in it. */
-  function manifestDir(name: string, processes: (dir: string) => string): { dir: string; manifest: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `corral-${name}-`));
+  /**
+   * A folder with a manifest for service `name`; the children leave their markers in it. Not under
+   * /tmp: Wine makes each file's ACL up from its Unix mode, and /tmp (1777) would let Everyone
+   * change what is in it, which install and the service rightly refuse.
+   */
+  function manifestDir(
+    name: string,
+    processes: (dir: string) => string,
+    mode = 0o755,
+  ): { dir: string; manifest: string } {
+    const base = path.join(path.dirname(wine.app), 'manifests');
+    fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+    const dir = fs.mkdtempSync(path.join(base, `${name}-`));
+    fs.chmodSync(dir, mode);
     const manifest = path.join(dir, 'corral.yaml');
     fs.writeFileSync(
       manifest,
@@ -204,6 +215,39 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     sc('start', name);
     const seen = await pollUntil(name, (q) => q.state === 1 && q.win32ExitCode !== 0, 30_000);
     expect(seen.at(-1)).toMatchObject({ state: 1, win32ExitCode: 1066, serviceExitCode: 1 });
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('refuses to start (code 3) when the manifest became changeable by others after install', async () => {
+    const name = `corral-late${Date.now() % 1_000_000}`;
+    const { manifest } = manifestDir(name, (d) => `  a:\n${child(d, 'a')}`);
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    fs.chmodSync(manifest, 0o666);
+    sc('start', name);
+    const seen = await pollUntil(name, (q) => q.state === 1 && q.win32ExitCode !== 0, 30_000);
+    expect(seen.at(-1)).toMatchObject({ state: 1, win32ExitCode: 1066, serviceExitCode: 3 });
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('refuses to install a manifest in a folder everyone may change, unless --insecure-manifest', () => {
+    const name = `corral-open${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(name, (d) => `  a:\n${child(d, 'a')}`, 0o777);
+    const refused = corral(['install', windowsPath(manifest)]);
+    expect(refused.code).toBe(1);
+    expect(refused.output).toContain(`${windowsPath(dir)} can be changed by Everyone`);
+    expect(refused.output).toContain(`fix: icacls "${windowsPath(dir)}" /inheritance:r /grant:r`);
+    expect(refused.output).toContain('corral: not installed');
+    expect(query(name)).toBeNull();
+    const forced = corral(['install', '--insecure-manifest', windowsPath(manifest)]);
+    expect(forced.code).toBe(0);
+    installed.add(name);
+    expect(forced.output).toMatch(
+      /warning: --insecure-manifest: installing although .* can be changed by Everyone/,
+    );
+    expect(forced.output).toMatch(/"service" "--trust" "S-1-5-[\d-]+" "--insecure-manifest"/);
     expect(corral(['uninstall', '--name', name]).code).toBe(0);
     installed.delete(name);
   });

@@ -21,7 +21,7 @@ await scenario(() => {
     // The owner (the Wine user) is trusted here, as the account corral runs as would be.
     report(name, {
       owner: found.sd.owner,
-      problem: judgeDescriptor(target, found.kind, found.sd, found.sd.owner),
+      problem: judgeDescriptor(target, found.kind, found.sd, [found.sd.owner]),
     });
   }
 });

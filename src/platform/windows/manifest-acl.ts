@@ -16,7 +16,8 @@
 //     in canonical order). A folder under C:\ made by an administrator inherits "Authenticated
 //     Users: Modify" from C:\, which includes DELETE: such a folder is refused, as it should be;
 //   - no DACL at all means everyone has full access.
-// Trusted: SYSTEM, Administrators, TrustedInstaller, and the account the service runs as.
+// Trusted: SYSTEM, Administrators, TrustedInstaller, the account the service runs as, and the
+// administrator who installed it (install records that SID in the service's command line).
 import path from 'node:path';
 import type { ProcessSpec, ResolvedManifest } from '../../manifest/spec.js';
 import type { PermissionProblem } from '../posix/manifest-permissions.js';
@@ -70,20 +71,16 @@ export function sidName(sid: string): string {
 
 /**
  * The problem with one path's descriptor, or null when only trusted SIDs can change it.
- * `account`: the SID of the account the service runs as (trusted too), when not SYSTEM.
+ * `alsoTrusted`: SIDs trusted besides SYSTEM, Administrators and TrustedInstaller — the account
+ * the service runs as, and the administrator who installed it.
  */
 export function judgeDescriptor(
   target: string,
   kind: 'file' | 'dir',
   sd: SecurityDescriptor,
-  account: string | null = null,
+  alsoTrusted: readonly string[] = [],
 ): PermissionProblem | null {
-  const trusted = new Set([
-    SYSTEM,
-    ADMINISTRATORS,
-    TRUSTED_INSTALLER,
-    ...(account === null ? [] : [account]),
-  ]);
+  const trusted = new Set([SYSTEM, ADMINISTRATORS, TRUSTED_INSTALLER, ...alsoTrusted]);
   const what: string[] = [];
   const fix: string[] = [];
   const quoted = `"${target}"`;
@@ -138,7 +135,7 @@ export type ManifestFiles = Pick<ResolvedManifest, 'file'> & {
 export function checkWindowsManifestAcl(
   manifest: ManifestFiles,
   read: ReadSecurity,
-  account: string | null = null,
+  alsoTrusted: readonly string[] = [],
 ): PermissionProblem[] {
   const seen = new Set<string>();
   const problems: PermissionProblem[] = [];
@@ -155,7 +152,7 @@ export function checkWindowsManifestAcl(
         continue;
       }
       if (found === 'missing') continue;
-      const problem = judgeDescriptor(p, found.kind, found.sd, account);
+      const problem = judgeDescriptor(p, found.kind, found.sd, alsoTrusted);
       if (problem !== null) problems.push(problem);
     }
   };
@@ -174,4 +171,26 @@ export function windowsAncestry(file: string): string[] {
     if (parent === current) return chain;
     current = parent;
   }
+}
+
+/**
+ * What install and service start print when they refuse: each path, what is wrong, the icacls
+ * that fixes it, and the override. Empty for no problems.
+ */
+export function formatWindowsProblems(problems: readonly PermissionProblem[]): string {
+  if (problems.length === 0) return '';
+  const lines = [
+    'corral runs as a Windows service (as LocalSystem unless the manifest says otherwise), so it refuses a ' +
+      'manifest, env_file or folder above them that others than the administrators can change (its ' +
+      "commands would run with the service's rights):",
+  ];
+  for (const problem of problems) {
+    lines.push(`  ${problem.path} ${problem.what.join(', and ')}`);
+    for (const fix of problem.fix) lines.push(`    fix: ${fix}`);
+  }
+  lines.push(
+    'Fix these, or pass --insecure-manifest to corral install to run anyway (corral then logs a ' +
+      'warning naming each of these paths at every start).',
+  );
+  return `${lines.join('\n')}\n`;
 }

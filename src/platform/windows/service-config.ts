@@ -47,8 +47,13 @@ export function quoteArgument(argument: string): string {
  * quoted (an unquoted path with spaces, such as C:\Program Files\..., is both wrong and a known
  * privilege-escalation hole), the manifest absolute.
  */
-export function serviceCommandLine(node: string, corral: string, manifest: string): string {
-  return [node, corral, 'service', manifest].map(quoteArgument).join(' ');
+export function serviceCommandLine(
+  node: string,
+  corral: string,
+  manifest: string,
+  flags: readonly string[] = [],
+): string {
+  return [node, corral, 'service', ...flags, manifest].map(quoteArgument).join(' ');
 }
 
 export function startTypeOf(startType: StartType): number {

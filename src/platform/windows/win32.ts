@@ -10,6 +10,7 @@
 // overwriting it in between, since koffi 2.6.10).
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { readSid } from './security-descriptor.js';
 
 /** A kernel handle as koffi 3 passes pointers: a BigInt, 0n for NULL. */
 export type Handle = bigint;
@@ -424,6 +425,15 @@ interface Advapi32 {
     data: null,
   ) => boolean;
   readonly DeregisterEventSource: (source: Handle) => boolean;
+  readonly LookupAccountNameW: (
+    system: string | null,
+    account: string,
+    sid: Buffer,
+    sidSize: number[],
+    domain: Buffer,
+    domainSize: number[],
+    use: number[],
+  ) => boolean;
   readonly GetFileSecurityW: (
     name: string,
     info: number,
@@ -496,6 +506,9 @@ function advapi32(): Advapi32 {
       'bool __stdcall ReportEventW(void *source, uint16 type, uint16 category, uint32 id, void *sid, uint16 count, uint32 size, const char16_t **strings, void *data)',
     ),
     DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
+    LookupAccountNameW: fn(
+      'bool __stdcall LookupAccountNameW(const char16_t *system, const char16_t *account, _Out_ uint8 *sid, _Inout_ uint32 *sidSize, _Out_ uint8 *domain, _Inout_ uint32 *domainSize, _Out_ uint32 *use)',
+    ),
     GetFileSecurityW: fn(
       'bool __stdcall GetFileSecurityW(const char16_t *name, uint32 info, _Out_ uint8 *descriptor, uint32 length, _Out_ uint32 *needed)',
     ),
@@ -822,4 +835,16 @@ export function fileSecurity(target: string): Buffer | null {
     ERROR_INSUFFICIENT_BUFFER,
     `GetFileSecurityW(${target}): the descriptor keeps growing`,
   );
+}
+
+/**
+ * The SID (S-1-5-21-...) of an account name (DOMAIN\\user, or a local name), or null when
+ * Windows does not know it.
+ */
+export function accountSid(account: string): string | null {
+  const { LookupAccountNameW } = advapi32();
+  const sid = Buffer.alloc(68); // SECURITY_MAX_SID_SIZE
+  const domain = Buffer.alloc(2 * 256);
+  if (!LookupAccountNameW(null, account, sid, [sid.length], domain, [256], [0])) return null;
+  return readSid(sid, 0).sid;
 }

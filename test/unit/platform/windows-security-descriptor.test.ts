@@ -1,9 +1,11 @@
 // The Windows manifest check's decisions, on crafted security descriptors (Wine does not model
 // NTFS permissions): the binary reader, then who may change a file or folder, then the walk.
 import { describe, expect, it } from 'vitest';
+import type { PermissionProblem } from '../../../src/platform/posix/manifest-permissions.js';
 import {
   ADMINISTRATORS,
   checkWindowsManifestAcl,
+  formatWindowsProblems,
   judgeDescriptor,
   SYSTEM,
   TRUSTED_INSTALLER,
@@ -151,7 +153,7 @@ describe('judgeDescriptor', () => {
 
   it('trusts the account the service runs as', () => {
     const own = sd(SERVICE_ACCOUNT, [...adminOnly, allow(SERVICE_ACCOUNT, FULL)]);
-    expect(judgeDescriptor(file, 'file', own, SERVICE_ACCOUNT)).toBeNull();
+    expect(judgeDescriptor(file, 'file', own, [SERVICE_ACCOUNT])).toBeNull();
     expect(judgeDescriptor(file, 'file', own)).not.toBeNull();
   });
 });
@@ -197,6 +199,18 @@ describe('checkWindowsManifestAcl', () => {
     expect(problems).toEqual([
       { path: 'C:\\x.yaml', what: ['cannot be checked (Access is denied. (5))'], fix: [] },
     ]);
+  });
+
+  it('formats a refusal with each path, what is wrong, the icacls fix and the override', () => {
+    const text = formatWindowsProblems([
+      judgeDescriptor('C:\\srv', 'dir', sd(ALICE, [...adminOnly, allow(USERS, MODIFY)])) as PermissionProblem,
+    ]);
+    expect(text).toContain(
+      `  C:\\srv is owned by ${ALICE}, who can change who may write it, and can be changed by Users\n`,
+    );
+    expect(text).toContain(`    fix: icacls "C:\\srv" /setowner *${ADMINISTRATORS}\n`);
+    expect(text).toContain('--insecure-manifest');
+    expect(formatWindowsProblems([])).toBe('');
   });
 
   it('ancestry of a Windows path', () => {

@@ -27,6 +27,16 @@ describe('serviceCommandLine', () => {
       '"C:\\Program Files\\nodejs\\node.exe" "C:\\Program Files\\corral\\bin\\corral.js" "service" "D:\\stacks\\billing stack\\corral.yaml"',
     );
   });
+  it('puts the flags install adds (--trust, --insecure-manifest) before the manifest', () => {
+    expect(
+      serviceCommandLine('n.exe', 'c.js', 'm.yaml', [
+        '--trust',
+        'S-1-5-21-1-2-3-1001',
+        '--insecure-manifest',
+      ]),
+    ).toBe('"n.exe" "c.js" "service" "--trust" "S-1-5-21-1-2-3-1001" "--insecure-manifest" "m.yaml"');
+  });
+
   it('doubles backslashes only before a quote or the closing quote', () => {
     expect(quoteArgument('C:\\a\\')).toBe('"C:\\a\\\\"');
     expect(quoteArgument('say "hi"')).toBe('"say \\"hi\\""');
