@@ -802,7 +802,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const echo = this.deps.echoOutput ?? true;
     const onLine = (stream: 'stdout' | 'stderr', line: OutputLine): boolean => {
       if (unit.matcher !== null || echo) {
-        const text = line.bytes.toString('utf8');
+        // As text, a line loses the CR of a CRLF ending (Windows programs); the file keeps it.
+        const end = line.complete && line.bytes.at(-1) === 0x0d ? -1 : undefined;
+        const text = line.bytes.toString(
+          'utf8',
+          0,
+          end === undefined ? line.bytes.length : line.bytes.length - 1,
+        );
         unit.matcher?.feed(text);
         if (echo) this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: text });
       }

@@ -75,6 +75,14 @@ export class FakeLauncher implements ProcessLauncher {
     });
   }
 
+  /** Makes the child of `name` print one line (bytes as given, complete). */
+  print(name: string, stream: 'stdout' | 'stderr', bytes: Buffer): boolean {
+    for (const live of this.#live.values()) {
+      if (live.name === name) return live.handlers.onLine(stream, { bytes, complete: true });
+    }
+    throw new Error(`no running child named ${name}`);
+  }
+
   /** The pid of the running child of `name`, or undefined. */
   pidOf(name: string): number | undefined {
     for (const [pid, live] of this.#live) if (live.name === name) return pid;

@@ -37,6 +37,7 @@ await scenario(async () => {
   try {
     await launcher.spawn(fixtureRequest('bad', [], { command: [bat, '100%'] }), {
       onLine: () => true,
+      onLines: () => true,
       onExit: () => undefined,
     });
   } catch (error) {

@@ -45,16 +45,25 @@ export async function spawnRecorded(launcher, request) {
   const waiters = [];
   let settle;
   const exited = new Promise((resolve) => (settle = resolve));
-  const child = await launcher.spawn(request, {
-    onLine(stream, line) {
-      const text = `${stream === 'stderr' ? 'ERR ' : ''}${line.bytes.toString('utf8')}`;
-      lines.push(text);
-      for (const w of [...waiters]) {
-        if (text.startsWith(w.prefix)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(text);
-        }
+  const take = (stream, line) => {
+    const text = `${stream === 'stderr' ? 'ERR ' : ''}${line}`;
+    lines.push(text);
+    for (const w of [...waiters]) {
+      if (text.startsWith(w.prefix)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(text);
       }
+    }
+  };
+  const child = await launcher.spawn(request, {
+    // As the supervisor reads lines as text: the CR of a CRLF ending dropped (the files keep it).
+    onLine(stream, line) {
+      take(stream, line.bytes.toString('utf8').replace(/\r$/, ''));
+      return true;
+    },
+    onLines(stream, bytes) {
+      for (const text of bytes.toString('utf8').split('\n').slice(0, -1))
+        take(stream, text.replace(/\r$/, ''));
       return true;
     },
     onExit(code, signal) {

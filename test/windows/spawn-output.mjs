@@ -16,6 +16,7 @@ await scenario(async () => {
   try {
     await launcher.spawn(fixtureRequest('missing', [], { command: ['no-such-program-here.exe'] }), {
       onLine: () => true,
+      onLines: () => true,
       onExit: () => undefined,
     });
   } catch (error) {

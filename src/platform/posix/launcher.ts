@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 import { spawn as spawnChild } from 'node:child_process';
 import { execa } from 'execa';
-import { LineSplitter } from '../../logging/line-splitter.js';
+import { readLines } from '../read-lines.js';
 import { groupExists } from './libc.js';
 import {
   SpawnError,
@@ -207,54 +207,6 @@ function spawned(
         ),
       );
     });
-  });
-}
-
-/**
- * Feeds each line to the handler, a line longer than `maxLine` bytes in pieces (never held whole);
- * resolves when the stream ends or is destroyed, after the last line without a newline.
- */
-function readLines(
-  stream: Readable,
-  name: 'stdout' | 'stderr',
-  maxLine: number,
-  handlers: ChildHandlers,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let paused = false;
-    // The rest of a chunk already read is still delivered; the next read waits for resume.
-    const pause = (ok: boolean) => {
-      if (!ok && !paused) {
-        paused = true;
-        stream.pause();
-      }
-    };
-    const splitter = new LineSplitter(
-      maxLine,
-      (line) => {
-        pause(handlers.onLine(name, line));
-      },
-      (bytes) => {
-        pause(handlers.onLines(name, bytes));
-      },
-    );
-    stream.on('data', (chunk: Buffer) => {
-      splitter.push(chunk);
-    });
-    stream.on('resume', () => {
-      paused = false;
-    });
-    let ended = false;
-    // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end.
-    const finish = () => {
-      if (ended) return;
-      ended = true;
-      splitter.end();
-      resolve();
-    };
-    stream.once('end', finish);
-    stream.once('close', finish);
-    stream.on('error', finish);
   });
 }
 

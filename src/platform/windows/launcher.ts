@@ -18,7 +18,7 @@ import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from './command-line.js';
 import { sendCtrlEvent, type CtrlEvent } from './console-control.js';
 import { JobObject } from './job-object.js';
-import { readLines } from './read-lines.js';
+import { readLines } from '../read-lines.js';
 import { isRunning, postCloseToWindowsOf, processStartTime } from './win32.js';
 import {
   SpawnError,

@@ -280,3 +280,31 @@ describe('processes()', () => {
     });
   });
 });
+
+describe('output lines', () => {
+  it('go to the files as written and to the log as text without the CR of a CRLF ending', async () => {
+    const manifest = load(`${HEAD}processes:\n  win: { command: x }\n`);
+    const launcher = new FakeLauncher();
+    const written: string[] = [];
+    const supervisor = new Supervisor(manifest, {
+      launcher,
+      clock: new FakeClock(),
+      random: () => 0,
+      baseEnv: {},
+      readEnvFile: () => ({}),
+      openOutput: () => ({
+        write: (_stream, line) => written.push(line.bytes.toString('latin1')) > 0,
+        writeBlock: () => true,
+        flush: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      }),
+    });
+    const logged: LogRecord[] = [];
+    supervisor.on('log', (r) => logged.push(r));
+    supervisor.start();
+    await settle();
+    launcher.print('win', 'stdout', Buffer.from('hello from windows\r'));
+    expect(written).toEqual(['hello from windows\r']);
+    expect(logged.filter((r) => r.event === 'output').map((r) => r.message)).toEqual(['hello from windows']);
+  });
+});
