@@ -131,6 +131,8 @@ interface Unit {
   output: OutputSink | null;
   /** What the open output was opened for (log.dir and the process's output settings). */
   outputKey: string;
+  /** Frozen by a service PAUSE (`pause: suspend`), its probes stopped, until CONTINUE or a stop. */
+  suspended: boolean;
 }
 
 /** Something an operation waits for; checked after every change. */
@@ -389,6 +391,50 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     });
   }
 
+  /**
+   * A service PAUSE: freezes the process tree of every running process whose `pause` is `suspend`
+   * (the others run on) and stops its probes, which would fail meanwhile. Returns their names.
+   * A stop step, or resume(), lets a frozen process run again first.
+   */
+  pause(): string[] {
+    if (this.#stopRequested) return [];
+    const names: string[] = [];
+    for (const unit of this.#units.values()) {
+      const kind = unit.machine.state.kind;
+      if (unit.spec.pause !== 'suspend' || unit.suspended || unit.child === null) continue;
+      if (kind !== 'running' && kind !== 'starting') continue;
+      for (const probe of unit.probes.splice(0)) probe.cancel();
+      this.deps.launcher.suspend(unit.child);
+      unit.suspended = true;
+      names.push(unit.spec.name);
+    }
+    const message =
+      names.length === 0 ? 'paused: no process has pause: suspend' : `paused: suspended ${list(names)}`;
+    this.#log({ level: 'info', event: 'pause', message });
+    return names;
+  }
+
+  /** CONTINUE: lets what pause() froze run again, and starts its probes again. Returns their names. */
+  resume(): string[] {
+    const names: string[] = [];
+    for (const unit of this.#units.values()) {
+      if (!unit.suspended) continue;
+      this.#thaw(unit, true);
+      names.push(unit.spec.name);
+    }
+    if (names.length > 0) this.#log({ level: 'info', event: 'pause', message: `resumed ${list(names)}` });
+    return names;
+  }
+
+  #thaw(unit: Unit, probes: boolean): void {
+    unit.suspended = false;
+    if (unit.child !== null) this.deps.launcher.resume(unit.child);
+    if (!probes) return;
+    const state = unit.machine.state;
+    if (state.kind === 'running') this.#probeLiveness(unit, unit.machine.generation);
+    if (state.kind === 'starting' && state.pid !== null) this.#probeReady(unit, unit.machine.generation);
+  }
+
   /** Runs `body` after every earlier operation; refused once the supervisor is stopping. */
   #operation(body: () => Promise<OperationResult>): Promise<OperationResult> {
     const run = async (): Promise<OperationResult> => {
@@ -538,6 +584,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       ready: false,
       output: null,
       outputKey: '',
+      suspended: false,
     };
     this.#units.set(spec.name, unit);
     this.#count(unit, 1);
@@ -845,6 +892,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
               if (unit.machine.generation === generation) {
                 unit.stepTimer?.cancel();
                 unit.child = null;
+                unit.suspended = false;
                 unit.lastExit = { code, signal, at: this.#wallNow() };
               }
               this.#later(spec.name, { kind: 'exit', generation, code, signal });
@@ -970,6 +1018,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const child = unit.child;
     const name = unit.spec.name;
     if (step === undefined || child === null) return;
+    // A frozen process cannot answer a stop step: let it run first.
+    if (unit.suspended) this.#thaw(unit, false);
     this.#log({
       level: 'info',
       process: name,

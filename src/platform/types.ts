@@ -96,6 +96,10 @@ export interface ProcessLauncher {
    * reported by the launcher; the step's timeout goes on either way.
    */
   request?(child: Child, what: 'ctrl_c' | 'ctrl_break' | 'wm_close'): void;
+  /** Freezes the child and every descendant (a Windows service PAUSE, for `pause: suspend`). */
+  suspend(child: Child): void;
+  /** Lets a suspended child and its descendants run again. */
+  resume(child: Child): void;
   /** Kills the child and all its descendants at once; resolves when none is left. */
   killTree(child: Child): Promise<void>;
   /** Runs a helper command (a `command` stop step, an `exec` probe) to completion or its timeout. */

@@ -61,6 +61,16 @@ export class FakeLauncher implements ProcessLauncher {
     return Promise.resolve();
   }
 
+  suspend(child: Child): void {
+    const live = this.#live.get(child.pid);
+    if (live !== undefined) this.events.push(`suspend ${live.name}`);
+  }
+
+  resume(child: Child): void {
+    const live = this.#live.get(child.pid);
+    if (live !== undefined) this.events.push(`resume ${live.name}`);
+  }
+
   runCommand(): Promise<CommandResult> {
     return Promise.resolve({ code: 0, signal: null, timedOut: false });
   }

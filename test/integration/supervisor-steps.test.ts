@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { descendantsOf, readStat } from '../../src/platform/posix/proc.js';
 import { child, Supervised } from '../helpers/supervised.js';
 
 let current: Supervised | null = null;
@@ -54,6 +55,27 @@ describe.skipIf(process.platform === 'win32')('supervisor behaviour', () => {
     expect(s.messages('quiet', 'process')[0]).toBe(
       'liveness failed (log: no line matched /^never printed/ (2 failures in a row)); restarting it',
     );
+  });
+
+  it('pause freezes a pause: suspend process and its tree (SIGSTOP), resume lets them run on', async () => {
+    const s = supervise(`${HEAD()}  frozen:
+    command: ${child('--name', 'frozen', '--tree', '1')}
+    pause: suspend
+  awake:
+    command: ${child('--name', 'awake')}
+`);
+    await s.line('frozen', /^READY frozen/);
+    await s.line('awake', /^READY awake/);
+    const top = s.seen.find((w) => readStat(w.pid)?.comm === 'node' && /frozen/.test(cmdline(w.pid)));
+    if (top === undefined) throw new Error('no frozen process seen');
+    const tree = [top.pid, ...descendantsOf(top.pid).map((p) => p.pid)];
+    expect(tree).toHaveLength(2);
+    const awake = s.seen.find((w) => /--name\0awake/.test(cmdline(w.pid)));
+    expect(s.supervisor.pause()).toEqual(['frozen']);
+    await until(() => tree.every((pid) => readStat(pid)?.state === 'T'), 'the frozen tree stopped (state T)');
+    expect(awake === undefined ? undefined : readStat(awake.pid)?.state).not.toBe('T');
+    expect(s.supervisor.resume()).toEqual(['frozen']);
+    await until(() => tree.every((pid) => readStat(pid)?.state !== 'T'), 'the tree running again');
   });
 
   it('starts a child with the supervisor environment, then env_file, then env', async () => {
@@ -131,3 +153,20 @@ describe.skipIf(process.platform === 'win32')('supervisor behaviour', () => {
     expect(s.supervisor.killedOnStop).toBe(true);
   });
 });
+
+function cmdline(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
+/** Checks `test` every 10 ms until it holds (a process state has no event to wait for); fails after 5 s. */
+async function until(test: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

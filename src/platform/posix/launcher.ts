@@ -124,6 +124,14 @@ export class PosixLauncher implements ProcessLauncher {
     }
   }
 
+  suspend(child: Child): void {
+    for (const target of treeOf(child.identity)) killIfSame(target, 'SIGSTOP');
+  }
+
+  resume(child: Child): void {
+    for (const target of treeOf(child.identity)) killIfSame(target, 'SIGCONT');
+  }
+
   async killTree(child: Child): Promise<void> {
     const deadline = Date.now() + KILL_DEADLINE_MS;
     for (;;) {

@@ -69,13 +69,13 @@ export function isAlive(who: ProcessIdentity): boolean {
 }
 
 /**
- * SIGKILLs the process if it is still the one identified (not exited, pid not reused). Returns
- * whether the signal was sent.
+ * SIGKILLs the process (or sends `signal`) if it is still the one identified (not exited, pid not
+ * reused). Returns whether the signal was sent.
  */
-export function killIfSame(who: ProcessIdentity): boolean {
+export function killIfSame(who: ProcessIdentity, signal: NodeJS.Signals = 'SIGKILL'): boolean {
   if (!isAlive(who)) return false;
   try {
-    process.kill(who.pid, 'SIGKILL');
+    process.kill(who.pid, signal);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;

@@ -19,7 +19,7 @@ import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from 
 import { sendCtrlEvent, type CtrlEvent } from './console-control.js';
 import { JobObject } from './job-object.js';
 import { readLines } from '../read-lines.js';
-import { isRunning, postCloseToWindowsOf, processStartTime } from './win32.js';
+import { isRunning, postCloseToWindowsOf, processStartTime, setProcessSuspended } from './win32.js';
 import {
   SpawnError,
   type Child,
@@ -134,6 +134,26 @@ export class WindowsLauncher implements ProcessLauncher {
     sendCtrlEvent(child.pid, event).catch((error: unknown) => {
       problem((error as Error).message);
     });
+  }
+
+  suspend(child: Child): void {
+    this.#setSuspended(child, true);
+  }
+
+  resume(child: Child): void {
+    this.#setSuspended(child, false);
+  }
+
+  /** Every process in the child's job, the child first. */
+  #setSuspended(child: Child, suspended: boolean): void {
+    const job = this.#jobs.get(child.pid);
+    if (job === undefined) return;
+    const pids = [child.pid, ...job.pids().filter((pid) => pid !== child.pid)];
+    for (const pid of pids) {
+      if (!setProcessSuspended(pid, suspended)) {
+        this.options.onProblem?.(child.pid, `could not ${suspended ? 'suspend' : 'resume'} pid ${pid}`);
+      }
+    }
   }
 
   async killTree(child: Child): Promise<void> {

@@ -31,6 +31,8 @@ export interface ServedSupervisor {
   on(event: 'log', listener: (record: LogRecord) => void): unknown;
   stop(reason: string): Promise<void>;
   kill(): void;
+  pause(): string[];
+  resume(): string[];
 }
 
 export interface ServedReloads {
@@ -242,15 +244,10 @@ export class ServiceController {
     const { reporter } = this.deps;
     const kind = reporter.state.kind;
     if (pause ? kind !== 'running' : kind !== 'paused') return;
-    // Suspending each process tree (pause: suspend) is not built yet: the state changes, the
-    // processes do not, and the log says so.
-    this.deps.log({
-      level: 'warn',
-      event: 'pause',
-      message: pause
-        ? 'PAUSE: pausing processes is not implemented yet; every process keeps running'
-        : 'CONTINUE: nothing was paused',
-    });
+    // The supervisor freezes each process whose pause is suspend (and logs what it did); the
+    // others run on. Without a supervisor yet there is nothing to freeze.
+    if (pause) this.#supervisor?.pause();
+    else this.#supervisor?.resume();
     reporter.set({ kind: pause ? 'paused' : 'running' });
   }
 }

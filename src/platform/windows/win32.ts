@@ -848,3 +848,39 @@ export function accountSid(account: string): string | null {
   if (!LookupAccountNameW(null, account, sid, [sid.length], domain, [256], [0])) return null;
   return readSid(sid, 0).sid;
 }
+
+const PROCESS_SUSPEND_RESUME = 0x0800;
+
+interface Ntdll {
+  readonly NtSuspendProcess: (process: Handle) => number;
+  readonly NtResumeProcess: (process: Handle) => number;
+}
+
+let nt: Ntdll | undefined;
+
+function ntdll(): Ntdll {
+  if (nt !== undefined) return nt;
+  const { koffi } = kernel32();
+  const lib = koffi.load('ntdll.dll');
+  nt = {
+    NtSuspendProcess: lib.func('int32 __stdcall NtSuspendProcess(void *process)') as never,
+    NtResumeProcess: lib.func('int32 __stdcall NtResumeProcess(void *process)') as never,
+  };
+  return nt;
+}
+
+/**
+ * Suspends (or resumes) every thread of a process: NtSuspendProcess / NtResumeProcess, the calls
+ * behind Sysinternals' pssuspend. False when the process is gone or may not be opened.
+ */
+export function setProcessSuspended(pid: number, suspended: boolean): boolean {
+  const k = kernel32();
+  const handle = k.OpenProcess(PROCESS_SUSPEND_RESUME, false, pid);
+  if (handle === null) return false;
+  try {
+    const { NtSuspendProcess, NtResumeProcess } = ntdll();
+    return (suspended ? NtSuspendProcess(handle) : NtResumeProcess(handle)) === 0;
+  } finally {
+    k.CloseHandle(handle);
+  }
+}

@@ -308,3 +308,39 @@ describe('output lines', () => {
     expect(logged.filter((r) => r.event === 'output').map((r) => r.message)).toEqual(['hello from windows']);
   });
 });
+
+describe('pause and resume (a service PAUSE)', () => {
+  const BODY = `  frozen: { command: x, pause: suspend }\n  awake: { command: x }\n`;
+
+  it('freezes only the processes with pause: suspend, and lets them run again', async () => {
+    const s = await started(BODY);
+    expect(s.supervisor.pause()).toEqual(['frozen']);
+    expect(s.supervisor.pause()).toEqual([]);
+    expect(s.supervisor.resume()).toEqual(['frozen']);
+    expect(s.launcher.events).toEqual(['suspend frozen', 'resume frozen']);
+    expect(s.logs.filter((r) => r.event === 'pause').map((r) => r.message)).toEqual([
+      'paused: suspended frozen',
+      'paused: no process has pause: suspend',
+      'resumed frozen',
+    ]);
+  });
+
+  it('lets a frozen process run again before its stop step: it could not answer it otherwise', async () => {
+    const s = await started(BODY);
+    s.supervisor.pause();
+    await s.supervisor.stop('test');
+    const e = s.launcher.events;
+    expect(e.indexOf('resume frozen')).toBeGreaterThan(e.indexOf('suspend frozen'));
+    expect(e.indexOf('resume frozen')).toBeLessThan(e.indexOf('stop frozen'));
+    expect(s.supervisor.resume()).toEqual([]);
+  });
+
+  it('does not freeze anything once stopping', async () => {
+    const s = await started(BODY);
+    s.launcher.stubborn.add('frozen');
+    void s.supervisor.stop('test');
+    expect(s.supervisor.pause()).toEqual([]);
+    s.clock.advance(s.manifest.service.stop_timeout);
+    await s.supervisor.whenStopped();
+  });
+});
