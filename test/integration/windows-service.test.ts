@@ -113,14 +113,16 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
   /**
    * A folder with a manifest for service `name`; the children leave their markers in it. Not under
    * /tmp: Wine makes each file's ACL up from its Unix mode, and /tmp (1777) would let Everyone
-   * change what is in it, which install and the service rightly refuse.
+   * change what is in it, which install and the service rightly refuse. (The home folder and the
+   * folders above it must not be writable by others either.)
    */
   function manifestDir(
     name: string,
     processes: (dir: string) => string,
     mode = 0o755,
   ): { dir: string; manifest: string } {
-    const base = path.join(path.dirname(wine.app), 'manifests');
+    // Under the home folder: the Wine cache, and even the repository, may be under /tmp in CI.
+    const base = path.join(os.homedir(), '.cache', 'corral-wine-manifests');
     fs.mkdirSync(base, { recursive: true, mode: 0o755 });
     const dir = fs.mkdtempSync(path.join(base, `${name}-`));
     fs.chmodSync(dir, mode);
