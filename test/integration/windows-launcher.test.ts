@@ -105,4 +105,11 @@ describe.runIf(wineRequested)('WindowsLauncher under Wine', { timeout: SCENARIO_
     expect(r.get('refused')).toMatchObject({ name: 'SpawnError' });
     expect(r.get('refused')?.['message']).toContain('"%"');
   });
+
+  it('suspends a child (PAUSE) so that it cannot answer, and resumes it (CONTINUE)', async () => {
+    const r = await runScenario(wine, 'suspend', SCENARIO_MS);
+    expect(r.get('echo')).toMatchObject({ whileSuspended: [], answer: 'STDIN echo during' });
+    expect(r.get('exit')?.['exit']).toEqual({ code: 0, signal: null });
+    expect(r.get('problems')?.['problems']).toEqual([]);
+  });
 });
