@@ -88,6 +88,9 @@ export interface OutputSink {
 /** How long an exit waits for its last lines to reach the files before it is reported anyway. */
 export const OUTPUT_FLUSH_MS = 2_000;
 
+/** At most one "output faster than its file" warning per process in this many ms. */
+export const BACKPRESSURE_REPORT_MS = 60_000;
+
 /** What an operator action or a reload came to, in words for the log and the control channel. */
 export type OperationResult =
   | { readonly ok: true; readonly message: string; readonly detail: readonly string[] }
@@ -133,6 +136,8 @@ interface Unit {
   outputKey: string;
   /** Frozen by a service PAUSE (`pause: suspend`), its probes stopped, until CONTINUE or a stop. */
   suspended: boolean;
+  /** When a slowed-down output was last reported (clock ms), or null. */
+  slowedAt: number | null;
 }
 
 /** Something an operation waits for; checked after every change. */
@@ -585,6 +590,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       output: null,
       outputKey: '',
       suspended: false,
+      slowedAt: null,
     };
     this.#units.set(spec.name, unit);
     this.#count(unit, 1);
@@ -850,18 +856,16 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const onLine = (stream: 'stdout' | 'stderr', line: OutputLine): boolean => {
       if (unit.matcher !== null || echo) {
         // As text, a line loses the CR of a CRLF ending (Windows programs); the file keeps it.
-        const end = line.complete && line.bytes.at(-1) === 0x0d ? -1 : undefined;
-        const text = line.bytes.toString(
-          'utf8',
-          0,
-          end === undefined ? line.bytes.length : line.bytes.length - 1,
-        );
+        const cr = line.complete && line.bytes.at(-1) === 0x0d;
+        const text = line.bytes.toString('utf8', 0, cr ? line.bytes.length - 1 : line.bytes.length);
         unit.matcher?.feed(text);
         if (echo) this.#log({ level: 'info', process: spec.name, event: 'output', stream, message: text });
       }
       // A piece of a line longer than log.max_line is a line of its own in the file too:
       // the file's queue never holds a line longer than that.
-      return output?.write(stream, line.complete ? line : { bytes: line.bytes, complete: true }) ?? true;
+      const ok = output?.write(stream, line.complete ? line : { bytes: line.bytes, complete: true }) ?? true;
+      if (!ok) this.#slowedDown(unit);
+      return ok;
     };
     this.deps.launcher
       .spawn(
@@ -878,7 +882,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           onLine,
           onLines: (stream, bytes) => {
             // Line by line only when someone reads the lines: the console, or a log probe.
-            if (unit.matcher === null && !echo) return output?.writeBlock(stream, bytes) ?? true;
+            if (unit.matcher === null && !echo) {
+              const ok = output?.writeBlock(stream, bytes) ?? true;
+              if (!ok) this.#slowedDown(unit);
+              return ok;
+            }
             let ok = true;
             let start = 0;
             for (let end = bytes.indexOf(0x0a); end !== -1; end = bytes.indexOf(0x0a, start)) {
@@ -915,6 +923,22 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           this.#later(spec.name, { kind: 'spawn-failed', generation, message });
         },
       );
+  }
+
+  /**
+   * A child writes faster than its log file takes the lines: its pipe is no longer read until the
+   * file catches up, so it waits in its writes. Said at most once per BACKPRESSURE_REPORT_MS.
+   */
+  #slowedDown(unit: Unit): void {
+    const now = this.deps.clock.now();
+    if (unit.slowedAt !== null && now - unit.slowedAt < BACKPRESSURE_REPORT_MS) return;
+    unit.slowedAt = now;
+    this.#log({
+      level: 'warn',
+      process: unit.spec.name,
+      event: 'output-file',
+      message: `writes output faster than its log file takes it: corral reads on when the file catches up, and the process waits in its writes meanwhile`,
+    });
   }
 
   /** The unit's output files, opened (or reopened, after log.dir or its output settings changed). */

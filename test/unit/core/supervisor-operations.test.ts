@@ -344,3 +344,38 @@ describe('pause and resume (a service PAUSE)', () => {
     await s.supervisor.whenStopped();
   });
 });
+
+describe('a child that outruns its log file', () => {
+  it('is said in the log, at most once a minute', async () => {
+    const manifest = load(`${HEAD}processes:\n  chatty: { command: x }\n`);
+    const launcher = new FakeLauncher();
+    const clock = new FakeClock();
+    const supervisor = new Supervisor(manifest, {
+      launcher,
+      clock,
+      random: () => 0,
+      baseEnv: {},
+      readEnvFile: () => ({}),
+      echoOutput: false,
+      openOutput: () => ({
+        write: () => false,
+        writeBlock: () => false,
+        flush: () => Promise.resolve(),
+        close: () => Promise.resolve(),
+      }),
+    });
+    const warnings: string[] = [];
+    supervisor.on('log', (r) => {
+      if (r.event === 'output-file') warnings.push(r.message);
+    });
+    supervisor.start();
+    await settle();
+    for (let i = 0; i < 3; i++)
+      expect(launcher.print('chatty', 'stdout', Buffer.from(`line ${i}`))).toBe(false);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^writes output faster than its log file takes it/);
+    clock.advance(60_000);
+    launcher.print('chatty', 'stdout', Buffer.from('later'));
+    expect(warnings).toHaveLength(2);
+  });
+});
