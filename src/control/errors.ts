@@ -3,7 +3,8 @@
 
 /** E_RUNTIME_DIR: the socket's folder is missing or unsafe; E_SOCKET_PATH: the socket path is too
  * long or something else is in its place; E_CONTROL_IN_USE: a live server already answers there;
- * E_CONTROL_UNSUPPORTED: no control channel on this platform yet (Windows). */
+ * E_CONTROL_UNSUPPORTED: the control channel cannot be set up here (on Windows: its pipe's
+ * security descriptor could not be made). */
 export type ControlErrorCode =
   'E_RUNTIME_DIR' | 'E_SOCKET_PATH' | 'E_CONTROL_IN_USE' | 'E_CONTROL_UNSUPPORTED';
 

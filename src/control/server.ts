@@ -24,6 +24,7 @@ import { runtimeDirProblem } from '../platform/posix/manifest-lock.js';
 import { serveConnection } from './connection.js';
 import { answer, type Log } from './dispatch.js';
 import { ControlError } from './errors.js';
+import { startPipeServer } from './pipe-server.js';
 import { MAX_REQUEST_BYTES } from './protocol.js';
 import { socketPathProblem } from './socket-path.js';
 import type { ControlTarget } from './target.js';
@@ -54,13 +55,8 @@ export async function startControlServer(
   target: ControlTarget,
   options: ControlServerOptions,
 ): Promise<ControlServer> {
-  if (process.platform === 'win32') {
-    throw new ControlError(
-      'E_CONTROL_UNSUPPORTED',
-      'the control channel is not available on Windows yet',
-      'corral status, start, stop, restart and reload need it; use the service manager meanwhile',
-    );
-  }
+  // Windows: a named pipe with a security descriptor of our own (pipe-server.ts).
+  if (process.platform === 'win32') return startPipeServer(target, options);
   const socketPath = path.resolve(options.path);
   const log = options.log ?? (() => undefined);
   const tooLong = socketPathProblem(socketPath, process.platform);

@@ -11,8 +11,7 @@
 // BSDs and macOS. A longer path is refused with the way out (a shorter XDG_RUNTIME_DIR).
 //
 // Windows: the named pipe \\.\pipe\corral-<service>. Pipe names are machine-wide, like service
-// names. Who may open the pipe (its security descriptor) is still to be decided (a later issue);
-// until then the server refuses to run on Windows.
+// names; who may open it is the pipe's own security descriptor (pipe-server.ts, pipe-security.ts).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

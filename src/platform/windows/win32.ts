@@ -884,3 +884,315 @@ export function setProcessSuspended(pid: number, suspended: boolean): boolean {
     k.CloseHandle(handle);
   }
 }
+
+// --- Named pipes for the control channel (control/pipe-server.ts) --------------------------------
+// Every pipe instance is opened for overlapped I/O: with a synchronous handle Windows serializes all
+// I/O on it, so a ReadFile waiting for the client would hold up the WriteFile of the reply (and a
+// DisconnectNamedPipe), and only CancelSynchronousIo on the blocked thread could free it. Overlapped
+// calls start here on the JS thread and return at once; their completion is awaited by ONE blocking
+// WaitForMultipleObjects at a time (waitForAny, on a libuv pool thread through koffi's .async), and
+// read back here with GetOverlappedResult(wait FALSE), so GetLastError is the JS thread's again.
+// The kernel writes an OVERLAPPED and the data buffer after the call returns, so both live in
+// koffi.alloc memory (which never moves), never in a Buffer.
+
+/** Memory that native code may use after the call that was given it returned; freeNative it. */
+export interface NativeMemory {
+  readonly pointer: bigint;
+  /** The same bytes, seen from JS (no copy). */
+  readonly view: Buffer;
+}
+
+/** One OVERLAPPED (32 bytes on 64-bit Windows) with its own manual-reset event at hEvent. */
+export interface Overlapped {
+  readonly memory: NativeMemory;
+  readonly event: Handle;
+}
+
+/** What an overlapped call did: finished now (with a byte count), is under way, or failed. */
+export type IoStart = { readonly done: number } | 'pending' | { readonly error: number };
+/** How an overlapped call ended. */
+export type IoResult = { readonly done: number } | { readonly error: number };
+
+export const ERROR_BROKEN_PIPE = 109;
+export const ERROR_NO_DATA = 232;
+export const ERROR_PIPE_CONNECTED = 535;
+export const ERROR_OPERATION_ABORTED = 995;
+const ERROR_IO_PENDING = 997;
+const OVERLAPPED_SIZE = 32;
+const OVERLAPPED_EVENT_OFFSET = 24;
+const STATUS_PENDING = 0x103n;
+const SECURITY_ATTRIBUTES_SIZE = 24;
+const PIPE_ACCESS_DUPLEX = 0x3;
+const FILE_FLAG_OVERLAPPED = 0x4000_0000;
+const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+const PIPE_TYPE_BYTE = 0;
+const PIPE_READMODE_BYTE = 0;
+const PIPE_WAIT = 0;
+const PIPE_REJECT_REMOTE_CLIENTS = 0x8;
+const PIPE_UNLIMITED_INSTANCES = 255;
+const SDDL_REVISION_1 = 1;
+const INFINITE = 0xffff_ffff;
+const WAIT_FAILED = 0xffff_ffff;
+const INVALID_HANDLE_VALUE = 0xffff_ffff_ffff_ffffn;
+/** At most this many handles in one WaitForMultipleObjects (MAXIMUM_WAIT_OBJECTS). */
+export const MAX_WAIT_HANDLES = 64;
+
+interface Pipes {
+  readonly CreateNamedPipeW: (
+    name: string,
+    openMode: number,
+    pipeMode: number,
+    maxInstances: number,
+    outSize: number,
+    inSize: number,
+    timeout: number,
+    attributes: Buffer,
+  ) => Handle | null;
+  readonly ConnectNamedPipe: (pipe: Handle, overlapped: bigint) => boolean;
+  readonly DisconnectNamedPipe: (pipe: Handle) => boolean;
+  readonly ReadFile: (file: Handle, buffer: bigint, size: number, read: null, overlapped: bigint) => boolean;
+  readonly WriteFile: (
+    file: Handle,
+    buffer: bigint,
+    size: number,
+    written: null,
+    overlapped: bigint,
+  ) => boolean;
+  readonly GetOverlappedResult: (file: Handle, overlapped: bigint, bytes: number[], wait: boolean) => boolean;
+  readonly CancelIoEx: (file: Handle, overlapped: bigint | null) => boolean;
+  readonly CreateEventW: (attributes: null, manual: boolean, initial: boolean, name: null) => Handle | null;
+  readonly SetEvent: (event: Handle) => boolean;
+  readonly WaitNamedPipeW: (name: string, ms: number) => boolean;
+  readonly WaitForMultipleObjects: {
+    async: (
+      count: number,
+      handles: Handle[],
+      all: boolean,
+      ms: number,
+      done: (error: unknown, result: number) => void,
+    ) => void;
+  };
+  readonly LocalFree: (memory: bigint) => bigint | null;
+  readonly ConvertStringSecurityDescriptorToSecurityDescriptorW: (
+    sddl: string,
+    revision: number,
+    descriptor: (bigint | null)[],
+    size: null,
+  ) => boolean;
+}
+
+let pipeCalls: Pipes | undefined;
+
+function pipes(): Pipes {
+  if (pipeCalls !== undefined) return pipeCalls;
+  const { koffi } = kernel32();
+  const k = koffi.load('kernel32.dll');
+  const a = koffi.load('advapi32.dll');
+  const fn = (lib: Koffi.LibraryHandle, signature: string) => lib.func(signature) as never;
+  pipeCalls = {
+    CreateNamedPipeW: fn(
+      k,
+      'void * __stdcall CreateNamedPipeW(const char16_t *name, uint32 openMode, uint32 pipeMode, uint32 maxInstances, uint32 outSize, uint32 inSize, uint32 timeout, void *attributes)',
+    ),
+    ConnectNamedPipe: fn(k, 'bool __stdcall ConnectNamedPipe(void *pipe, void *overlapped)'),
+    DisconnectNamedPipe: fn(k, 'bool __stdcall DisconnectNamedPipe(void *pipe)'),
+    ReadFile: fn(
+      k,
+      'bool __stdcall ReadFile(void *file, void *buffer, uint32 size, void *read, void *overlapped)',
+    ),
+    WriteFile: fn(
+      k,
+      'bool __stdcall WriteFile(void *file, void *buffer, uint32 size, void *written, void *overlapped)',
+    ),
+    GetOverlappedResult: fn(
+      k,
+      'bool __stdcall GetOverlappedResult(void *file, void *overlapped, _Out_ uint32 *bytes, bool wait)',
+    ),
+    CancelIoEx: fn(k, 'bool __stdcall CancelIoEx(void *file, void *overlapped)'),
+    CreateEventW: fn(
+      k,
+      'void * __stdcall CreateEventW(void *attributes, bool manual, bool initial, const char16_t *name)',
+    ),
+    SetEvent: fn(k, 'bool __stdcall SetEvent(void *event)'),
+    WaitNamedPipeW: fn(k, 'bool __stdcall WaitNamedPipeW(const char16_t *name, uint32 ms)'),
+    WaitForMultipleObjects: fn(
+      k,
+      'uint32 __stdcall WaitForMultipleObjects(uint32 count, void **handles, bool all, uint32 ms)',
+    ),
+    LocalFree: fn(k, 'void * __stdcall LocalFree(void *memory)'),
+    ConvertStringSecurityDescriptorToSecurityDescriptorW: fn(
+      a,
+      'bool __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(const char16_t *sddl, uint32 revision, _Out_ void **descriptor, void *size)',
+    ),
+  };
+  return pipeCalls;
+}
+
+function lastError(): number {
+  return kernel32().GetLastError();
+}
+
+export function allocNative(size: number): NativeMemory {
+  const { koffi } = kernel32();
+  const pointer = koffi.address(koffi.alloc('uint8', size));
+  return { pointer, view: Buffer.from(koffi.view(pointer, size)) };
+}
+
+export function freeNative(memory: NativeMemory): void {
+  kernel32().koffi.free(memory.pointer);
+}
+
+/** A security descriptor (LocalAlloc'd, freeLocal it) from its SDDL form. */
+export function securityDescriptorFromSddl(sddl: string): bigint {
+  const out: (bigint | null)[] = [null];
+  if (!pipes().ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, out, null)) {
+    fail('ConvertStringSecurityDescriptorToSecurityDescriptorW', sddl);
+  }
+  const descriptor = out[0] ?? 0n;
+  if (descriptor === 0n) fail('ConvertStringSecurityDescriptorToSecurityDescriptorW', sddl);
+  return descriptor;
+}
+
+export function freeLocal(memory: bigint): void {
+  pipes().LocalFree(memory);
+}
+
+/**
+ * A new instance of the byte-mode, duplex, overlapped pipe `name`, local clients only, with the
+ * security descriptor `descriptor` and a non-inheritable handle. `first`: fail (ERROR_ACCESS_DENIED)
+ * when an instance of that name exists already, whoever made it.
+ */
+export function createPipeInstance(
+  name: string,
+  descriptor: bigint,
+  first: boolean,
+  bufferSize: number,
+): Handle {
+  const attributes = Buffer.alloc(SECURITY_ATTRIBUTES_SIZE);
+  attributes.writeUInt32LE(SECURITY_ATTRIBUTES_SIZE, 0);
+  attributes.writeBigUInt64LE(descriptor, 8);
+  attributes.writeUInt32LE(0, 16); // bInheritHandle FALSE
+  const pipe = pipes().CreateNamedPipeW(
+    name,
+    PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | (first ? FILE_FLAG_FIRST_PIPE_INSTANCE : 0),
+    PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
+    PIPE_UNLIMITED_INSTANCES,
+    bufferSize,
+    bufferSize,
+    0,
+    attributes,
+  );
+  if (pipe === null || pipe === INVALID_HANDLE_VALUE || pipe === 0n) {
+    fail('CreateNamedPipeW', `${name}${first ? ', FILE_FLAG_FIRST_PIPE_INSTANCE' : ''}`);
+  }
+  return pipe;
+}
+
+/**
+ * Whether a pipe of that name exists (WaitNamedPipeW, waiting 1 ms for a free instance): only
+ * ERROR_FILE_NOT_FOUND says there is none. A check before FILE_FLAG_FIRST_PIPE_INSTANCE, which
+ * Wine ignores; on Windows the flag closes the gap between the two.
+ */
+export function pipeExists(name: string): boolean {
+  if (pipes().WaitNamedPipeW(name, 1)) return true;
+  return lastError() !== ERROR_FILE_NOT_FOUND;
+}
+
+export function createOverlapped(): Overlapped {
+  const event = asHandle(pipes().CreateEventW(null, true, false, null));
+  if (event === 0n) fail('CreateEventW', 'manual reset');
+  const memory = allocNative(OVERLAPPED_SIZE);
+  memory.view.fill(0);
+  memory.view.writeBigUInt64LE(event, OVERLAPPED_EVENT_OFFSET);
+  return { memory, event };
+}
+
+/** Frees an OVERLAPPED: only once no call that was given it is under way. */
+export function freeOverlapped(overlapped: Overlapped): void {
+  freeNative(overlapped.memory);
+  closeHandle(overlapped.event);
+}
+
+/** HasOverlappedIoCompleted: whether the call that was given `overlapped` has finished. */
+export function overlappedDone(overlapped: Overlapped): boolean {
+  return overlapped.memory.view.readBigUInt64LE(0) !== STATUS_PENDING;
+}
+
+function started(ok: boolean, overlapped: Overlapped, file: Handle): IoStart {
+  if (ok) return overlappedResult(file, overlapped);
+  const code = lastError();
+  return code === ERROR_IO_PENDING ? 'pending' : { error: code };
+}
+
+function prepare(overlapped: Overlapped): bigint {
+  overlapped.memory.view.fill(0, 0, OVERLAPPED_EVENT_OFFSET);
+  return overlapped.memory.pointer;
+}
+
+/** ConnectNamedPipe: waits for a client. ERROR_PIPE_CONNECTED: one came before the call. */
+export function connectPipe(pipe: Handle, overlapped: Overlapped): IoStart {
+  const ok = pipes().ConnectNamedPipe(pipe, prepare(overlapped));
+  return started(ok, overlapped, pipe);
+}
+
+export function readFile(file: Handle, into: NativeMemory, size: number, overlapped: Overlapped): IoStart {
+  const ok = pipes().ReadFile(
+    file,
+    into.pointer,
+    Math.min(size, into.view.length),
+    null,
+    prepare(overlapped),
+  );
+  return started(ok, overlapped, file);
+}
+
+export function writeFile(file: Handle, from: NativeMemory, size: number, overlapped: Overlapped): IoStart {
+  const ok = pipes().WriteFile(
+    file,
+    from.pointer,
+    Math.min(size, from.view.length),
+    null,
+    prepare(overlapped),
+  );
+  return started(ok, overlapped, file);
+}
+
+/** The outcome of a finished overlapped call (`wait`: block until it finishes). */
+export function overlappedResult(file: Handle, overlapped: Overlapped, wait = false): IoResult {
+  const bytes = [0];
+  if (pipes().GetOverlappedResult(file, overlapped.memory.pointer, bytes, wait))
+    return { done: bytes[0] ?? 0 };
+  return { error: lastError() };
+}
+
+/** Cancels every overlapped call under way on `file` (from any thread); they end with error 995. */
+export function cancelIo(file: Handle): void {
+  pipes().CancelIoEx(file, null);
+}
+
+export function disconnectPipe(pipe: Handle): void {
+  pipes().DisconnectNamedPipe(pipe);
+}
+
+/** An auto-reset event, not signalled. */
+export function createWakeEvent(): Handle {
+  const event = asHandle(pipes().CreateEventW(null, false, false, null));
+  if (event === 0n) fail('CreateEventW', 'auto reset');
+  return event;
+}
+
+export function setEvent(event: Handle): void {
+  if (!pipes().SetEvent(event)) fail('SetEvent', '');
+}
+
+/**
+ * Waits on a libuv pool thread (koffi .async) until one of `handles` (at most MAX_WAIT_HANDLES) is
+ * signalled; calls back on the JS thread with its index, or with null when the wait failed.
+ */
+export function waitForAny(handles: readonly Handle[], callback: (index: number | null) => void): void {
+  pipes().WaitForMultipleObjects.async(handles.length, [...handles], false, INFINITE, (error, result) => {
+    const failed =
+      (error !== null && error !== undefined) || result === WAIT_FAILED || result >= handles.length;
+    callback(failed ? null : result);
+  });
+}
