@@ -228,6 +228,8 @@ interface Located {
   readonly socketPath: string;
   /** "service shop", or why the service is unknown. */
   readonly service: string;
+  /** The service name, when the manifest says it. */
+  readonly serviceName: string | null;
 }
 
 /**
@@ -247,10 +249,18 @@ async function contact<R>(
   } catch (error) {
     if (!(error instanceof ControlRequestError)) throw error;
     if (error.kind === 'not-running') {
+      if (process.platform === 'win32' && located.serviceName !== null) {
+        const { scmStateOf } = await import('../platform/windows/scm-state.js');
+        const said = scmStateOf(located.serviceName);
+        if (said !== null) io.stderr(`corral: the service manager says: ${said}\n`);
+      }
       io.stderr(
         `corral: no supervisor is running for ${file} (${located.service}; looked for ${located.socketPath})\n` +
-          `hint: start it with corral run -c ${file}; one running as another user (a service runs as root) ` +
-          `is found by running this command as that user\n`,
+          (process.platform === 'win32'
+            ? `hint: start the service (sc start <name>), or run corral run -c ${file}; the service's pipe ` +
+              `admits only administrators: run this from an elevated prompt\n`
+            : `hint: start it with corral run -c ${file}; one running as another user (a service runs as root) ` +
+              `is found by running this command as that user\n`),
       );
       return EXIT.notRunning;
     }
@@ -274,8 +284,17 @@ async function locate(file: string, io: Io, mustBeValid: boolean): Promise<Locat
   }
   const context = runtimeContext(io.env);
   if (context.platform === 'win32') {
-    io.stderr('corral: the control channel is not available on Windows yet\n');
-    return EXIT.failed;
+    // A named pipe named after the service: the manifest must say which.
+    if (manifest === null) {
+      io.stderr(`corral: ${file} is invalid, and on Windows its service name is what finds the supervisor\n`);
+      return EXIT.failed;
+    }
+    const pipe = controlSocketPath(realManifestPath(file), manifest.service.name, context);
+    return {
+      socketPath: pipe,
+      service: `service ${manifest.service.name}`,
+      serviceName: manifest.service.name,
+    };
   }
   const real = realManifestPath(file);
   const dir = runtimeDirFor(context);
@@ -292,5 +311,6 @@ async function locate(file: string, io: Io, mustBeValid: boolean): Promise<Locat
   return {
     socketPath,
     service: service === null ? 'service unknown: the manifest is invalid' : `service ${service}`,
+    serviceName: service,
   };
 }

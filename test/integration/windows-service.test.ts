@@ -263,6 +263,87 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     expect(query('corral-bad')).toBeNull();
   });
 
+  it('serves the control pipe: replies, concurrency, a second server refused, bad input, deadline, close', async () => {
+    const running = startScenario(wine, 'control-pipe');
+    try {
+      await running.waitFor('done', 60_000);
+    } finally {
+      running.process.kill('SIGKILL');
+    }
+    const reports = new Map(running.reports().map((r) => [r.event, r]));
+    const status = reports.get('status')?.['reply'] as {
+      ok: boolean;
+      status: { processes: { name: string }[] };
+    };
+    expect(status.ok).toBe(true);
+    expect(status.status.processes.map((p) => p.name)).toEqual(['web']);
+    expect(reports.get('concurrent')).toMatchObject({ count: 9, allOk: true, restart: { ok: true } });
+    expect(reports.get('second')).toMatchObject({ code: 'E_CONTROL_IN_USE' });
+    const garbage = String(reports.get('garbage')?.['data']).split('\n');
+    expect(garbage[0]).toContain('"code":"E_BAD_JSON"');
+    expect(garbage[1]).toContain('"id":2,"ok":true'); // answered after the client half-closed
+    expect(reports.get('large')?.['data']).toContain('"code":"E_TOO_LARGE"');
+    expect(reports.get('idle')?.['ms']).toBeGreaterThanOrEqual(900); // requestTimeoutMs 1000
+    expect(reports.get('closed')).toMatchObject({ after: 'not-running', reopened: true });
+    console.log(
+      `control pipe: start ${String(reports.get('started')?.['ms'])} ms, first status ${String(reports.get('status')?.['ms'])} ms, ` +
+        `20 statuses ${String(reports.get('sequential')?.['ms'])} ms, close ${String(reports.get('closed')?.['closeMs'])} ms`,
+    );
+  });
+
+  it('corral status and corral restart reach the service through its control pipe; exit 3 once it stopped', async () => {
+    const name = `corral-k${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(
+      name,
+      (d) => `  one:\n${child(d, 'one')}    stop: [kill]\n  two:\n${child(d, 'two')}    stop: [kill]\n`,
+    );
+    const config = windowsPath(manifest);
+    expect(corral(['install', config]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    await pollUntil(name, (q) => q.state === 4, 30_000);
+    await waitForFile(path.join(dir, 'one.started'), 10_000);
+    await waitForFile(path.join(dir, 'two.started'), 10_000);
+
+    interface Row {
+      readonly name: string;
+      readonly state: string;
+      readonly pid: number | null;
+    }
+    const rows = (): Map<string, Row> => {
+      const status = corral(['status', '-c', config, '--json']);
+      expect(status.code, status.output).toBe(0);
+      const snapshot = JSON.parse(status.output) as { service: string; processes: Row[] };
+      expect(snapshot.service).toBe(name);
+      return new Map(snapshot.processes.map((row) => [row.name, row]));
+    };
+    const before = rows();
+    expect([...before.keys()]).toEqual(['one', 'two']);
+    expect(before.get('one')).toMatchObject({ state: 'running', pid: expect.any(Number) as number });
+    expect(before.get('two')).toMatchObject({ state: 'running', pid: expect.any(Number) as number });
+
+    const restart = corral(['restart', '-c', config, 'one']);
+    expect(restart.code, restart.output).toBe(0);
+    expect(restart.output).toContain('restarted one');
+    const after = rows();
+    expect(after.get('one')?.state).toBe('running');
+    expect(after.get('one')?.pid).not.toBe(before.get('one')?.pid);
+    expect(after.get('two')?.pid).toBe(before.get('two')?.pid);
+
+    sc('stop', name);
+    await pollUntil(name, (q) => q.state === 1, 30_000);
+    const gone = corral(['status', '-c', config]);
+    expect(gone.code).toBe(3);
+    expect(gone.output).toContain(
+      `corral: the service manager says: the service ${name} is STOPPED (it stopped as asked)`,
+    );
+    expect(gone.output).toContain(
+      `no supervisor is running for ${config} (service ${name}; looked for \\\\.\\pipe\\corral-${name})`,
+    );
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
   async function sendControl(name: string, code: number): Promise<boolean> {
     const running = startScenario(wine, 'service-control', [name, String(code)]);
     const done = await running.waitFor('done', 30_000);
