@@ -254,6 +254,24 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     installed.delete(name);
   });
 
+  it("leaves another program's service of the same name alone: install and uninstall refuse", () => {
+    const name = `corral-other${Date.now() % 1_000_000}`;
+    sc('create', name, 'binpath=', 'C:\\windows\\system32\\notepad.exe');
+    installed.add(name);
+    expect(query(name)?.state).toBe(1);
+    const { manifest } = manifestDir(name, (d) => `  a:\n${child(d, 'a')}`);
+    const install = corral(['install', windowsPath(manifest)]);
+    expect(install.code).toBe(1);
+    expect(install.output).toContain(`a service named ${name} already exists and runs`);
+    expect(install.output).toContain('notepad.exe, not corral: it is left alone');
+    const uninstall = corral(['uninstall', '--name', name]);
+    expect(uninstall.code).toBe(1);
+    expect(uninstall.output).toContain('not corral: it is left alone');
+    expect(query(name)?.state).toBe(1);
+    sc('delete', name);
+    installed.delete(name);
+  });
+
   it('refuses to install an invalid manifest, printing its diagnostics', () => {
     const { manifest } = manifestDir('corral-bad', () => '  broken: { command: [] }\n');
     const result = corral(['install', windowsPath(manifest)]);

@@ -1,7 +1,7 @@
 // Registers, updates and removes the service through the SCM API. What to register is decided in
 // service-config.ts; this file makes the calls and turns the SCM's refusals into messages that
 // say what to do.
-import type { InstallPlan } from './service-config.js';
+import { isCorralCommandLine, type InstallPlan } from './service-config.js';
 import { SERVICE_STATE } from './service-status.js';
 import {
   changeServiceConfig,
@@ -14,6 +14,7 @@ import {
   ERROR_SERVICE_MARKED_FOR_DELETE,
   openService,
   queryServiceStatus,
+  serviceBinaryPath,
   setServiceDelayedAutoStart,
   setServiceDescription,
   setServiceFailureActions,
@@ -86,6 +87,16 @@ export function installService(plan: InstallPlan): InstallResult {
     const scm = openServiceManager(true);
     try {
       const existing = openService(scm, name);
+      if (existing !== null) {
+        const runs = serviceBinaryPath(existing);
+        if (!isCorralCommandLine(runs)) {
+          closeServiceHandle(existing);
+          throw new InstallError(
+            `a service named ${name} already exists and runs ${runs}, not corral: it is left alone`,
+            'choose another service.name in the manifest, or pass --name',
+          );
+        }
+      }
       const service = existing ?? createService(scm, plan.config);
       try {
         if (existing !== null) changeServiceConfig(service, plan.config);
@@ -134,6 +145,13 @@ export async function uninstallService(
       const service = openService(scm, name);
       if (service === null) return 'absent';
       try {
+        const runs = serviceBinaryPath(service);
+        if (!isCorralCommandLine(runs)) {
+          throw new InstallError(
+            `the service ${name} runs ${runs}, not corral: it is left alone`,
+            'name the service corral installed (its service.name, or the --name given to install)',
+          );
+        }
         if (stopService(service)) {
           const deadline = Date.now() + waitMs;
           while (queryServiceStatus(service).currentState !== SERVICE_STATE.stopped) {

@@ -56,6 +56,14 @@ export function serviceCommandLine(
   return [node, corral, 'service', ...flags, manifest].map(quoteArgument).join(' ');
 }
 
+/**
+ * Whether a service's command line is one corral install wrote (…corral.js" "service" …): install
+ * updates such a service and refuses to take over any other.
+ */
+export function isCorralCommandLine(binaryPath: string): boolean {
+  return /corral\.js"?\s+"?service"?(\s|$)/i.test(binaryPath);
+}
+
 export function startTypeOf(startType: StartType): number {
   switch (startType) {
     case 'auto':

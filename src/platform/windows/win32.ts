@@ -425,6 +425,7 @@ interface Advapi32 {
     data: null,
   ) => boolean;
   readonly DeregisterEventSource: (source: Handle) => boolean;
+  readonly QueryServiceConfigW: (service: Handle, config: bigint, size: number, needed: number[]) => boolean;
   readonly LookupAccountNameW: (
     system: string | null,
     account: string,
@@ -506,6 +507,9 @@ function advapi32(): Advapi32 {
       'bool __stdcall ReportEventW(void *source, uint16 type, uint16 category, uint32 id, void *sid, uint16 count, uint32 size, const char16_t **strings, void *data)',
     ),
     DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
+    QueryServiceConfigW: fn(
+      'bool __stdcall QueryServiceConfigW(void *service, void *config, uint32 size, _Out_ uint32 *needed)',
+    ),
     LookupAccountNameW: fn(
       'bool __stdcall LookupAccountNameW(const char16_t *system, const char16_t *account, _Out_ uint8 *sid, _Inout_ uint32 *sidSize, _Out_ uint8 *domain, _Inout_ uint32 *domainSize, _Out_ uint32 *use)',
     ),
@@ -1195,4 +1199,28 @@ export function waitForAny(handles: readonly Handle[], callback: (index: number 
       (error !== null && error !== undefined) || result === WAIT_FAILED || result >= handles.length;
     callback(failed ? null : result);
   });
+}
+
+/**
+ * The command line a service runs (QUERY_SERVICE_CONFIGW.lpBinaryPathName). The structure's
+ * strings point into the same block, after it: the block is native memory, read back here.
+ */
+export function serviceBinaryPath(service: Handle): string {
+  const size = 8192;
+  const memory = allocNative(size);
+  try {
+    if (!advapi32().QueryServiceConfigW(service, memory.pointer, size, [0])) {
+      advapiFail('QueryServiceConfigW', '');
+    }
+    // x64 layout: three DWORDs, padding, then lpBinaryPathName at offset 16.
+    const address = memory.view.readBigUInt64LE(16);
+    if (address === 0n) return '';
+    const start = Number(address - memory.pointer);
+    if (start < 0 || start >= size) return '';
+    let end = start;
+    while (end + 1 < size && (memory.view[end] !== 0 || memory.view[end + 1] !== 0)) end += 2;
+    return memory.view.toString('utf16le', start, end);
+  } finally {
+    freeNative(memory);
+  }
 }

@@ -8,6 +8,7 @@ import {
   SERVICE_AUTO_START,
   SERVICE_DEMAND_START,
   SERVICE_DISABLED,
+  isCorralCommandLine,
   serviceCommandLine,
 } from '../../../src/platform/windows/service-config.js';
 import { load } from '../../helpers/manifest.js';
@@ -42,6 +43,22 @@ describe('serviceCommandLine', () => {
     expect(quoteArgument('say "hi"')).toBe('"say \\"hi\\""');
     expect(quoteArgument('a\\"b')).toBe('"a\\\\\\"b"');
     expect(quoteArgument('')).toBe('""');
+  });
+});
+
+describe('isCorralCommandLine', () => {
+  it('knows the command lines install writes, and nothing else', () => {
+    expect(
+      isCorralCommandLine(serviceCommandLine('C:\\n\\node.exe', 'C:\\c\\bin\\corral.js', 'D:\\m.yaml')),
+    ).toBe(true);
+    expect(
+      isCorralCommandLine(
+        serviceCommandLine('n.exe', 'C:\\c\\bin\\corral.js', 'm.yaml', ['--trust', 'S-1-5-18']),
+      ),
+    ).toBe(true);
+    expect(isCorralCommandLine('C:\\Windows\\System32\\spoolsv.exe')).toBe(false);
+    expect(isCorralCommandLine('"C:\\tools\\corral.js.bak" "service"')).toBe(false);
+    expect(isCorralCommandLine('')).toBe(false);
   });
 });
 
