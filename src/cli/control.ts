@@ -43,17 +43,23 @@ ${exitStatus}
 `;
 
 export const startUsage = `usage: corral start [-c <manifest>] [--timeout <duration>] <process>...
+       corral start [-c <manifest>] [--timeout <duration>]          (Windows: the service)
 
 Starts processes that are stopped, exited or failed, after their dependencies, and clears a
-stop by an operator (a held process).
+stop by an operator (a held process). On Windows, without process names: starts the installed
+service of the manifest and waits until it runs (or stopped), printing what the service manager
+says.
 ${commonOptions} (default 2m)
 ${exitStatus}
 `;
 
 export const stopUsage = `usage: corral stop [-c <manifest>] [--with-dependents] [--timeout <duration>] <process>...
+       corral stop [-c <manifest>] [--timeout <duration>]           (Windows: the service)
 
 Stops processes with their stop steps; they stay stopped (held) until corral start. A process
-others depend on is refused unless --with-dependents, which stops those first.
+others depend on is refused unless --with-dependents, which stops those first. On Windows,
+without process names: stops the installed service (its ordered stop) and waits until it has
+stopped, printing what the service manager says.
 ${commonOptions} (default 2m)
   --with-dependents     also stop the processes that depend on these, first
 ${exitStatus}
@@ -123,6 +129,14 @@ export async function statusCommand(args: string[], io: Io, terminal = terminalO
 export async function startCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: common });
   if (values.help) return help(io, startUsage);
+  if (positionals.length === 0 && process.platform === 'win32') {
+    return serviceAction(
+      values.config,
+      'start',
+      timeoutOption(values.timeout, ACTION_TIMEOUT_MS, startUsage),
+      io,
+    );
+  }
   const names = processNames(positionals, 'start', startUsage);
   const timeoutMs = timeoutOption(values.timeout, ACTION_TIMEOUT_MS, startUsage);
   return act(values.config, { op: 'start', names }, timeoutMs, io);
@@ -135,6 +149,14 @@ export async function stopCommand(args: string[], io: Io): Promise<number> {
     options: { ...common, 'with-dependents': { type: 'boolean', default: false } },
   });
   if (values.help) return help(io, stopUsage);
+  if (positionals.length === 0 && process.platform === 'win32') {
+    return serviceAction(
+      values.config,
+      'stop',
+      timeoutOption(values.timeout, ACTION_TIMEOUT_MS, stopUsage),
+      io,
+    );
+  }
   const names = processNames(positionals, 'stop', stopUsage);
   const timeoutMs = timeoutOption(values.timeout, ACTION_TIMEOUT_MS, stopUsage);
   const body = { op: 'stop', names, withDependents: values['with-dependents'] } as const;
@@ -179,6 +201,37 @@ export async function reloadCommand(args: string[], io: Io): Promise<number> {
 function help(io: Io, usage: string): number {
   io.stdout(usage);
   return EXIT.ok;
+}
+
+/**
+ * Windows: `corral start` / `corral stop` without process names start or stop the installed
+ * service of the manifest and wait for its final state, which they print.
+ */
+async function serviceAction(
+  config: string | undefined,
+  action: 'start' | 'stop',
+  timeoutMs: number,
+  io: Io,
+): Promise<number> {
+  const file = config ?? DEFAULT_MANIFEST;
+  const { manifest, diagnostics } = await loadManifest(file, { platform: hostPlatform(), env: io.env });
+  if (manifest === null) {
+    for (const d of diagnostics) io.stderr(`${formatDiagnostic(d)}\n`);
+    io.stderr(`${summarize(file, diagnostics, false, 0)}\n`);
+    return EXIT.failed;
+  }
+  const { driveService } = await import('../platform/windows/scm-state.js');
+  try {
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+    const { ok, said } = await driveService(manifest.service.name, action, timeoutMs, sleep);
+    (ok ? io.stdout : io.stderr)(`${ok ? '' : 'corral: '}${said}\n`);
+    return ok ? EXIT.ok : EXIT.failed;
+  } catch (error) {
+    io.stderr(
+      `corral: could not ${action} the service ${manifest.service.name}: ${(error as Error).message}\n`,
+    );
+    return EXIT.failed;
+  }
 }
 
 function processNames(positionals: string[], command: string, usage: string, or = ''): string[] {

@@ -309,7 +309,7 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     );
   });
 
-  it('corral status and corral restart reach the service through its control pipe; exit 3 once it stopped', async () => {
+  it('corral start, status, restart and stop drive the service (its control pipe, the SCM); exit 3 once it stopped', async () => {
     const name = `corral-k${Date.now() % 1_000_000}`;
     const { dir, manifest } = manifestDir(
       name,
@@ -318,8 +318,11 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     const config = windowsPath(manifest);
     expect(corral(['install', config]).code).toBe(0);
     installed.add(name);
-    sc('start', name);
-    await pollUntil(name, (q) => q.state === 4, 30_000);
+    // corral start without names starts the service and waits until it runs.
+    const start = corral(['start', '-c', config]);
+    expect(start.code, start.output).toBe(0);
+    expect(start.output).toContain(`the service ${name} is RUNNING`);
+    expect(query(name)?.state).toBe(4);
     await waitForFile(path.join(dir, 'one.started'), 10_000);
     await waitForFile(path.join(dir, 'two.started'), 10_000);
 
@@ -348,8 +351,10 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     expect(after.get('one')?.pid).not.toBe(before.get('one')?.pid);
     expect(after.get('two')?.pid).toBe(before.get('two')?.pid);
 
-    sc('stop', name);
-    await pollUntil(name, (q) => q.state === 1, 30_000);
+    const stop = corral(['stop', '-c', config]);
+    expect(stop.code, stop.output).toBe(0);
+    expect(stop.output).toContain(`the service ${name} is STOPPED (it stopped as asked)`);
+    expect(query(name)?.state).toBe(1);
     const gone = corral(['status', '-c', config]);
     expect(gone.code).toBe(3);
     expect(gone.output).toContain(

@@ -7,8 +7,12 @@ import {
   openService,
   openServiceManager,
   queryServiceStatus,
+  serviceBinaryPath,
+  startService,
+  stopService,
   type ServiceStatusFields,
 } from './win32.js';
+import { isCorralCommandLine } from './service-config.js';
 
 const STATE_NAMES: Readonly<Record<number, string>> = {
   [SERVICE_STATE.stopped]: 'STOPPED',
@@ -50,4 +54,48 @@ export function describeStatus(name: string, status: ServiceStatusFields): strin
   }
   const known = Object.values(SERVICE_EXIT_CODES).find((e) => e.code === status.serviceSpecificExitCode);
   return `the service ${name} is STOPPED with code ${status.serviceSpecificExitCode}${known === undefined ? '' : `: ${known.meaning}`}`;
+}
+
+/**
+ * `corral start` / `corral stop` without process names: starts or stops the installed service and
+ * waits (polling the SCM, at most `ms`) until it is RUNNING or STOPPED. Resolves with what the
+ * service manager then says; throws with a message when it cannot.
+ */
+export async function driveService(
+  name: string,
+  action: 'start' | 'stop',
+  ms: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<{ readonly ok: boolean; readonly said: string }> {
+  const scm = openServiceManager(false);
+  try {
+    const service = openService(scm, name);
+    if (service === null) throw new Error(`no service ${name} is installed (corral install registers it)`);
+    try {
+      const runs = serviceBinaryPath(service);
+      if (!isCorralCommandLine(runs)) throw new Error(`the service ${name} runs ${runs}, not corral`);
+      if (action === 'start') startService(service);
+      else stopService(service);
+      const goal = action === 'start' ? SERVICE_STATE.running : SERVICE_STATE.stopped;
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const status = queryServiceStatus(service);
+        // A start can also end in STOPPED (the manifest could not run, a critical process gave up).
+        const settled =
+          status.currentState === goal ||
+          (action === 'start' && status.currentState === SERVICE_STATE.stopped);
+        if (settled || Date.now() > deadline) {
+          return {
+            ok: status.currentState === goal && status.win32ExitCode === 0,
+            said: describeStatus(name, status),
+          };
+        }
+        await sleep(250);
+      }
+    } finally {
+      closeServiceHandle(service);
+    }
+  } finally {
+    closeServiceHandle(scm);
+  }
 }

@@ -426,6 +426,7 @@ interface Advapi32 {
   ) => boolean;
   readonly DeregisterEventSource: (source: Handle) => boolean;
   readonly QueryServiceConfigW: (service: Handle, config: bigint, size: number, needed: number[]) => boolean;
+  readonly StartServiceW: (service: Handle, argc: number, argv: null) => boolean;
   readonly LookupAccountNameW: (
     system: string | null,
     account: string,
@@ -507,6 +508,7 @@ function advapi32(): Advapi32 {
       'bool __stdcall ReportEventW(void *source, uint16 type, uint16 category, uint32 id, void *sid, uint16 count, uint32 size, const char16_t **strings, void *data)',
     ),
     DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
+    StartServiceW: fn('bool __stdcall StartServiceW(void *service, uint32 argc, void *argv)'),
     QueryServiceConfigW: fn(
       'bool __stdcall QueryServiceConfigW(void *service, void *config, uint32 size, _Out_ uint32 *needed)',
     ),
@@ -1223,4 +1225,14 @@ export function serviceBinaryPath(service: Handle): string {
   } finally {
     freeNative(memory);
   }
+}
+
+const ERROR_SERVICE_ALREADY_RUNNING = 1056;
+
+/** Asks the SCM to start the service; false when it was already running. */
+export function startService(service: Handle): boolean {
+  if (advapi32().StartServiceW(service, 0, null)) return true;
+  const code = kernel32().GetLastError();
+  if (code === ERROR_SERVICE_ALREADY_RUNNING) return false;
+  throw new Win32Error('StartServiceW', code, `StartServiceW failed: Windows error ${code}`);
 }
