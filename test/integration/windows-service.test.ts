@@ -14,7 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findWine, stageApp, startScenario, wineRequested, windowsPath, type Wine } from '../windows/wine.js';
+import {
+  findWine,
+  processesMarked,
+  stageApp,
+  startScenario,
+  wineRequested,
+  windowsPath,
+  type Wine,
+} from '../windows/wine.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const TEST_MS = 90_000;
@@ -218,6 +226,81 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     const seen = await pollUntil(name, (q) => q.state === 1 && q.win32ExitCode !== 0, 30_000);
     expect(seen.at(-1)).toMatchObject({ state: 1, win32ExitCode: 1066, serviceExitCode: 1 });
     expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('reports RUNNING only once the ready probe passed', async () => {
+    const name = `corral-r${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(
+      name,
+      (d) =>
+        `  slow:\n${child(d, 'slow', ', "--ready-after", "1500"')}    ready: { log: "^READY slow", timeout: 30s }\n`,
+    );
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    const seen = await pollUntil(name, (q) => q.state === 4, 30_000);
+    const runningAt = Date.now();
+    const readyAt = await waitForFile(path.join(dir, 'slow.ready'), 1_000);
+    expect(seen.filter((q) => q.state === 2).length).toBeGreaterThan(1); // START_PENDING meanwhile
+    expect(runningAt).toBeGreaterThanOrEqual(readyAt);
+    sc('stop', name);
+    await pollUntil(name, (q) => q.state === 1, 30_000);
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('kills a child that ignores Ctrl+C when its step times out, and leaves none behind', async () => {
+    const name = `corral-i${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(
+      name,
+      (d) => `  deaf:\n${child(d, 'deaf', ', "--ignore-ctrl-c", "1"')}    stop: [{ ctrl_c: 1500ms }, kill]\n`,
+    );
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    await pollUntil(name, (q) => q.state === 4, 30_000);
+    await waitForFile(path.join(dir, 'deaf.started'), 10_000);
+    const stopAsked = Date.now();
+    sc('stop', name);
+    const seen = await pollUntil(name, (q) => q.state === 1, 30_000);
+    expect(seen.at(-1)).toMatchObject({ win32ExitCode: 0, serviceExitCode: 0 });
+    const ignoredAt = await waitForFile(path.join(dir, 'deaf.ignored'), 1_000);
+    expect(ignoredAt).toBeGreaterThanOrEqual(stopAsked - 1_000);
+    // Not killed before its step ran out: the service was STOP_PENDING for at least 1.5 s.
+    expect(Date.now() - stopAsked).toBeGreaterThanOrEqual(1_400);
+    expect(fs.existsSync(path.join(dir, 'deaf.stopped'))).toBe(false);
+    expect(processesMarked(dir)).toEqual([]);
+    expect(corral(['uninstall', '--name', name]).code).toBe(0);
+    installed.delete(name);
+  });
+
+  it('leaves no child or grandchild behind when the service process is killed from outside', async () => {
+    const name = `corral-x${Date.now() % 1_000_000}`;
+    const { dir, manifest } = manifestDir(
+      name,
+      (d) => `  tree:\n${child(d, 'tree', ', "--grandchild", "1"')}  other:\n${child(d, 'other')}`,
+    );
+    expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
+    installed.add(name);
+    sc('start', name);
+    await pollUntil(name, (q) => q.state === 4, 30_000);
+    for (const marker of ['tree', 'tree-gc', 'other'])
+      await waitForFile(path.join(dir, `${marker}.started`), 10_000);
+    // The children's command lines name the folder; so does the service's (its manifest).
+    const [service, ...others] = processesMarked(path.basename(dir)).filter((l) =>
+      /corral\.js"? service/.test(l),
+    );
+    expect(others).toEqual([]);
+    expect(processesMarked(dir).length).toBe(3);
+    // Killed from outside, as a crash or taskkill /F would: SIGKILL of its Wine process.
+    process.kill(Number(service?.trim().split(/\s+/)[0]), 'SIGKILL');
+    const deadline = Date.now() + 5_000;
+    while (processesMarked(dir).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(processesMarked(dir)).toEqual([]);
+    sc('delete', name);
     installed.delete(name);
   });
 

@@ -4,6 +4,10 @@
 //   <dir>/<name>.stopped   written when Ctrl+C (SIGINT) arrives: the time; then it exits 0 after
 //                          --stop-delay ms
 // --crash MS: exit 1 after MS instead of running on.
+// --ready-after MS: print READY <name> on stdout after MS (for a log ready probe), and write
+//   <dir>/<name>.ready then.
+// --ignore-ctrl-c 1: on Ctrl+C write <dir>/<name>.ignored and run on (only a kill ends it).
+// --grandchild 1: start a child of its own (this script, named <name>-gc) that runs on.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -14,9 +18,26 @@ const name = flags.get('--name');
 const stopDelay = Number(flags.get('--stop-delay') ?? 0);
 
 process.on('SIGINT', () => {
+  if (flags.has('--ignore-ctrl-c')) {
+    fs.writeFileSync(path.join(dir, `${name}.ignored`), String(Date.now()));
+    return;
+  }
   fs.writeFileSync(path.join(dir, `${name}.stopped`), String(Date.now()));
   setTimeout(() => process.exit(0), stopDelay);
 });
+if (flags.has('--ready-after')) {
+  setTimeout(
+    () => {
+      fs.writeFileSync(path.join(dir, `${name}.ready`), String(Date.now()));
+      process.stdout.write(`READY ${name}\n`);
+    },
+    Number(flags.get('--ready-after')),
+  );
+}
+if (flags.has('--grandchild')) {
+  const { spawn } = await import('node:child_process');
+  spawn(process.execPath, [process.argv[1], '--dir', dir, '--name', `${name}-gc`], { stdio: 'ignore' });
+}
 fs.writeFileSync(path.join(dir, `${name}.started`), String(Date.now()));
 if (flags.has('--crash')) setTimeout(() => process.exit(1), Number(flags.get('--crash')));
 else setInterval(() => undefined, 1 << 30);
