@@ -171,6 +171,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   #waiters: Waiter[] = [];
   /** Operations run one at a time, in the order asked: start-up first. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** Stop commands still running (`command` stop steps): the whole stop waits for them. */
+  readonly #helpers = new Set<Promise<void>>();
   /** Output files being closed (of removed processes, or reopened with new settings). */
   readonly #closing: Promise<void>[] = [];
 
@@ -771,7 +773,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.#stopTimer?.cancel();
     this.#log({ level: 'info', event: 'stopped', message: 'all processes stopped' });
     this.#updateStatus();
-    this.#stopped();
+    // A stop command may still be finishing (its process exited first); it ends by itself or at
+    // its step's timeout. The stop is over when it has, so nothing corral ran outlives it.
+    if (this.#helpers.size === 0) this.#stopped();
+    else
+      void Promise.allSettled([...this.#helpers]).then(() => {
+        this.#stopped();
+      });
   }
 
   #updateStatus(): void {
@@ -1087,8 +1095,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           warn(`${step.kind} is not available on this platform; waiting for the step's timeout`);
         } else launcher.request(child, step.kind);
         return;
-      case 'command':
-        void launcher
+      case 'command': {
+        const running = launcher
           .runCommand(step.command, {
             shell: step.shell,
             cwd: unit.spec.cwd,
@@ -1098,8 +1106,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           .then((r) => {
             if (r.code !== 0)
               warn(`stop command ${r.timedOut ? 'timed out' : `exited with ${r.code ?? r.signal ?? '?'}`}`);
-          });
+          })
+          .finally(() => this.#helpers.delete(running));
+        this.#helpers.add(running);
         return;
+      }
       case 'http':
         void checkHttp(step.url, step.method, step.headers, step.timeout).then((r) => {
           if (!r.ok) warn(`stop request failed: ${r.reason}`);

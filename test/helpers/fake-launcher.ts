@@ -71,8 +71,13 @@ export class FakeLauncher implements ProcessLauncher {
     if (live !== undefined) this.events.push(`resume ${live.name}`);
   }
 
-  runCommand(): Promise<CommandResult> {
-    return Promise.resolve({ code: 0, signal: null, timedOut: false });
+  /** While set, helper commands (stop commands, exec probes) run until it resolves. */
+  commandGate: Promise<void> | null = null;
+
+  runCommand(command: readonly string[]): Promise<CommandResult> {
+    this.events.push(`command ${command.join(' ')}`);
+    const done = { code: 0, signal: null, timedOut: false };
+    return this.commandGate === null ? Promise.resolve(done) : this.commandGate.then(() => done);
   }
 
   /** Ends a child as if it exited by itself; the supervisor hears of it a moment later. */

@@ -379,3 +379,25 @@ describe('a child that outruns its log file', () => {
     expect(warnings).toHaveLength(2);
   });
 });
+
+describe('the whole stop and its stop commands', () => {
+  it('is over only when a stop command still running after its process exited has ended', async () => {
+    const s = await started(
+      `  db: { command: x, stop: [{ command: "db --shutdown", timeout: 10s }, kill] }\n`,
+    );
+    let release: () => void = () => undefined;
+    s.launcher.commandGate = new Promise<void>((resolve) => (release = resolve));
+    let stopped = false;
+    const stopping = s.supervisor.stop('test').then(() => (stopped = true));
+    await settle();
+    expect(s.launcher.events).toEqual(['command db --shutdown']);
+    // The process exits (the command worked) while the command itself is still finishing.
+    s.launcher.exit(s.launcher.pidOf('db') as number, 0);
+    await settle();
+    expect(s.kinds()['db']).toBe('idle');
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(stopped).toBe(true);
+  });
+});
