@@ -70,6 +70,16 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     return { code: result.status, output: fs.readFileSync(log, 'utf8') };
   }
 
+  /** `reg query` of the service's event log source: its values, or null when the key is absent. */
+  function eventSource(name: string): string | null {
+    const result = spawnSync(
+      wine.bin,
+      ['reg.exe', 'query', `HKLM\\SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\${name}`],
+      { env: wine.env, encoding: 'utf8', timeout: 20_000 },
+    );
+    return result.status === 0 ? result.stdout.replaceAll('\r', '') : null;
+  }
+
   function sc(...args: string[]): string {
     const result = spawnSync(wine.bin, ['sc.exe', ...args], {
       env: wine.env,
@@ -165,6 +175,11 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     expect(install.code).toBe(0);
     installed.add(name);
     expect(query(name)?.state).toBe(1); // STOPPED
+    // Its event log source, so Event Viewer shows the messages as written.
+    expect(eventSource(name)).toMatch(
+      /EventMessageFile\s+REG_EXPAND_SZ\s+%SystemRoot%\\Microsoft\.NET\\Framework64\\v4\.0\.30319\\EventLogMessages\.dll/,
+    );
+    expect(eventSource(name)).toMatch(/TypesSupported\s+REG_DWORD\s+0x7/);
 
     sc('start', name);
     const starting = await pollUntil(name, (q) => q.state === 4, 30_000);
@@ -191,6 +206,7 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     expect(uninstall.output).toContain(`uninstalled service ${name}`);
     installed.delete(name);
     expect(query(name)).toBeNull();
+    expect(eventSource(name)).toBeNull();
   });
 
   it('applies an edited manifest on PARAMCHANGE: the new process starts', async () => {

@@ -1,6 +1,7 @@
-// The Windows Application event log, under the service's name as its source. The source is not
-// registered in the registry (no message file is installed), so Event Viewer shows each message
-// string with a note that the description was not found; the text itself is complete. Writing
+// The Windows Application event log, under the service's name as its source. corral install
+// registers the source with the .NET Framework's generic message file (installer.ts), which
+// formats every event id as its text; without it (no .NET Framework 4), Event Viewer shows each
+// message with a note that the description was not found, the text itself complete. Writing
 // never throws: the event log is a second copy of what the supervisor log says.
 import type { EventSink } from './service-controller.js';
 import {

@@ -14,6 +14,8 @@ import {
   ERROR_SERVICE_MARKED_FOR_DELETE,
   openService,
   queryServiceStatus,
+  registerEventLogSource,
+  removeEventLogSource,
   serviceBinaryPath,
   setServiceDelayedAutoStart,
   setServiceDescription,
@@ -24,6 +26,10 @@ import {
   Win32Error,
   openServiceManager,
 } from './win32.js';
+
+/** The message file every .NET Framework 4 event source uses: any event id shows as its text. */
+export const EVENT_MESSAGE_FILE =
+  '%SystemRoot%\\Microsoft.NET\\Framework64\\v4.0.30319\\EventLogMessages.dll';
 
 /** An SCM refusal, with what to do about it. */
 export class InstallError extends Error {
@@ -121,6 +127,13 @@ export function installService(plan: InstallPlan): InstallResult {
       } finally {
         closeServiceHandle(service);
       }
+      // The event source, so that Event Viewer shows corral's messages as they are written: the
+      // .NET Framework's generic message file formats every event id as its text ("%1").
+      try {
+        registerEventLogSource(name, EVENT_MESSAGE_FILE);
+      } catch {
+        skipped.push('the event log source (Event Viewer will prefix each message with a note)');
+      }
       return { done: existing === null ? 'created' : 'updated', skipped };
     } finally {
       closeServiceHandle(scm);
@@ -165,6 +178,11 @@ export async function uninstallService(
           }
         }
         deleteService(service);
+        try {
+          removeEventLogSource(name);
+        } catch {
+          // Only a registry key left behind; the service itself is gone.
+        }
       } finally {
         closeServiceHandle(service);
       }

@@ -427,6 +427,27 @@ interface Advapi32 {
   readonly DeregisterEventSource: (source: Handle) => boolean;
   readonly QueryServiceConfigW: (service: Handle, config: bigint, size: number, needed: number[]) => boolean;
   readonly StartServiceW: (service: Handle, argc: number, argv: null) => boolean;
+  readonly RegCreateKeyExW: (
+    key: bigint,
+    subKey: string,
+    reserved: number,
+    className: null,
+    options: number,
+    access: number,
+    security: null,
+    result: (bigint | null)[],
+    disposition: number[],
+  ) => number;
+  readonly RegSetValueExW: (
+    key: Handle,
+    name: string,
+    reserved: number,
+    type: number,
+    data: Buffer,
+    size: number,
+  ) => number;
+  readonly RegDeleteKeyW: (key: bigint, subKey: string) => number;
+  readonly RegCloseKey: (key: Handle) => number;
   readonly LookupAccountNameW: (
     system: string | null,
     account: string,
@@ -509,6 +530,14 @@ function advapi32(): Advapi32 {
     ),
     DeregisterEventSource: fn('bool __stdcall DeregisterEventSource(void *source)'),
     StartServiceW: fn('bool __stdcall StartServiceW(void *service, uint32 argc, void *argv)'),
+    RegCreateKeyExW: fn(
+      'int32 __stdcall RegCreateKeyExW(void *key, const char16_t *subKey, uint32 reserved, void *className, uint32 options, uint32 access, void *security, _Out_ void **result, _Out_ uint32 *disposition)',
+    ),
+    RegSetValueExW: fn(
+      'int32 __stdcall RegSetValueExW(void *key, const char16_t *name, uint32 reserved, uint32 type, const uint8 *data, uint32 size)',
+    ),
+    RegDeleteKeyW: fn('int32 __stdcall RegDeleteKeyW(void *key, const char16_t *subKey)'),
+    RegCloseKey: fn('int32 __stdcall RegCloseKey(void *key)'),
     QueryServiceConfigW: fn(
       'bool __stdcall QueryServiceConfigW(void *service, void *config, uint32 size, _Out_ uint32 *needed)',
     ),
@@ -1235,4 +1264,71 @@ export function startService(service: Handle): boolean {
   const code = kernel32().GetLastError();
   if (code === ERROR_SERVICE_ALREADY_RUNNING) return false;
   throw new Win32Error('StartServiceW', code, `StartServiceW failed: Windows error ${code}`);
+}
+
+/** HKEY_LOCAL_MACHINE, as the sign-extended handle value Windows defines it as. */
+const HKEY_LOCAL_MACHINE = 0xffffffff80000002n;
+const KEY_SET_VALUE = 0x0002;
+const REG_EXPAND_SZ = 2;
+const REG_DWORD = 4;
+const ERROR_FILE_NOT_FOUND_REG = 2;
+
+function eventSourceKey(source: string): string {
+  return `SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\${source}`;
+}
+
+/**
+ * Registers `source` in the Application event log with `messageFile` (REG_EXPAND_SZ) as the file
+ * whose message table Event Viewer formats its events with, and every event type supported.
+ */
+export function registerEventLogSource(source: string, messageFile: string): void {
+  const a = advapi32();
+  const out: (bigint | null)[] = [null];
+  const created = a.RegCreateKeyExW(
+    HKEY_LOCAL_MACHINE,
+    eventSourceKey(source),
+    0,
+    null,
+    0,
+    KEY_SET_VALUE,
+    null,
+    out,
+    [0],
+  );
+  if (created !== 0)
+    throw new Win32Error(
+      'RegCreateKeyExW',
+      created,
+      `RegCreateKeyExW(${source}) failed: Windows error ${created}`,
+    );
+  const key = asHandle(out[0] ?? null);
+  try {
+    const file = Buffer.from(`${messageFile}\0`, 'utf16le');
+    const set1 = a.RegSetValueExW(key, 'EventMessageFile', 0, REG_EXPAND_SZ, file, file.length);
+    if (set1 !== 0)
+      throw new Win32Error(
+        'RegSetValueExW',
+        set1,
+        `RegSetValueExW(EventMessageFile) failed: Windows error ${set1}`,
+      );
+    const types = Buffer.alloc(4);
+    types.writeUInt32LE(7); // error, warning, information
+    const set2 = a.RegSetValueExW(key, 'TypesSupported', 0, REG_DWORD, types, 4);
+    if (set2 !== 0)
+      throw new Win32Error(
+        'RegSetValueExW',
+        set2,
+        `RegSetValueExW(TypesSupported) failed: Windows error ${set2}`,
+      );
+  } finally {
+    a.RegCloseKey(key);
+  }
+}
+
+/** Removes what registerEventLogSource wrote; nothing to do when it is not there. */
+export function removeEventLogSource(source: string): void {
+  const code = advapi32().RegDeleteKeyW(HKEY_LOCAL_MACHINE, eventSourceKey(source));
+  if (code !== 0 && code !== ERROR_FILE_NOT_FOUND_REG) {
+    throw new Win32Error('RegDeleteKeyW', code, `RegDeleteKeyW(${source}) failed: Windows error ${code}`);
+  }
 }
