@@ -112,4 +112,17 @@ describe.runIf(wineRequested)('WindowsLauncher under Wine', { timeout: SCENARIO_
     expect(r.get('exit')?.['exit']).toEqual({ code: 0, signal: null });
     expect(r.get('problems')?.['problems']).toEqual([]);
   });
+
+  it('runs ctrl_break and wm_close as far as Wine allows, reporting what could not be delivered', async () => {
+    const r = await runScenario(wine, 'stop-requests', SCENARIO_MS);
+    expect(r.get('wm_close')?.['problems']).toEqual([
+      { pid: expect.any(Number) as number, message: 'WM_CLOSE: the process tree has no top-level window' },
+    ]);
+    const breakProblems = r.get('ctrl_break')?.['problems'] as { message: string }[];
+    expect(breakProblems).toHaveLength(1);
+    // Wine does not implement CTRL_BREAK_EVENT (Windows error 6 there): the helper says so.
+    expect(breakProblems[0]?.message).toMatch(/^Ctrl\+Break to pid \d+ failed: /);
+    expect(r.get('ctrl_break')?.['running']).toBe(true);
+    expect(r.get('killed')?.['exit']).toEqual({ code: 1, signal: null });
+  });
 });
