@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   reloadCommand,
   restartCommand,
@@ -14,13 +14,15 @@ import {
 } from '../../src/cli/control.js';
 import type { Io } from '../../src/cli/io.js';
 import type { StatusSnapshot } from '../../src/control/target.js';
-import { RUN_ENV, runForeground } from '../helpers/run-harness.js';
+import { RUN_ENV, runForeground, stopRuns } from '../helpers/run-harness.js';
 import { child } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-live-'));
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+// A test that fails halfway still stops its supervisor and children.
+afterEach(stopRuns);
 const env = { ...RUN_ENV, XDG_RUNTIME_DIR: path.join(tmp, 'run') };
 // As systemd makes it for a session: there, owner-only; corral makes its own folder inside.
 fs.mkdirSync(env.XDG_RUNTIME_DIR, { mode: 0o700 });

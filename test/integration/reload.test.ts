@@ -4,14 +4,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runForeground } from '../helpers/run-harness.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { runForeground, stopRuns } from '../helpers/run-harness.js';
 import { child } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-reload-'));
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+// A test that fails halfway still stops its supervisor and children.
+afterEach(stopRuns);
 
 /** The manifest text: `processes` is the YAML under `processes:`. */
 function text(name: string, processes: string): string {

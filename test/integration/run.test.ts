@@ -5,17 +5,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { acquireLock, recordChildren } from '../../src/platform/posix/manifest-lock.js';
 import { identify, isAlive, type ProcessIdentity } from '../../src/platform/posix/proc.js';
-import { runForeground as start } from '../helpers/run-harness.js';
+import { runForeground as start, stopRuns } from '../helpers/run-harness.js';
 import { child, CHILD } from '../helpers/supervised.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-run-'));
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
+// A test that fails halfway still stops its supervisor and children.
+afterEach(stopRuns);
 
 function manifest(name: string, processes: string): string {
   const file = path.join(tmp, `${name}.yaml`);
