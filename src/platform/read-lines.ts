@@ -4,9 +4,61 @@
 // wrote them: a Windows child's CRLF stays in its log file; whoever reads lines as text (the
 // console, a log probe) drops the CR. Reading pauses when a handler returns false, until the
 // stream is resumed (Child.resumeOutput).
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../logging/line-splitter.js';
-import type { ChildHandlers } from './types.js';
+import type { Child, ChildHandlers } from './types.js';
+
+/** After the child exits, how long its output may still drain before the exit is reported anyway. */
+export const OUTPUT_GRACE_MS = 200;
+
+/**
+ * Reads a spawned child's stdout and stderr into `handlers` (both piped) and reports its exit once
+ * both have ended. `atExit` runs first: each platform kills there whatever the child left behind.
+ * Returns what the Child offers of its stdio.
+ */
+export function watchChild(
+  subprocess: ChildProcess,
+  maxLine: number,
+  handlers: ChildHandlers,
+  atExit: () => void,
+): Pick<Child, 'write' | 'closeStdin' | 'resumeOutput'> {
+  // Writing a stop text to a child that already exited fails with EPIPE: that is the child's
+  // business (the step's timeout goes on), never an uncaught error in the supervisor.
+  subprocess.stdin?.on('error', () => undefined);
+  const stdout = subprocess.stdout as Readable;
+  const stderr = subprocess.stderr as Readable;
+  const drained = [
+    readLines(stdout, 'stdout', maxLine, handlers),
+    readLines(stderr, 'stderr', maxLine, handlers),
+  ];
+  subprocess.once('exit', (code, signal) => {
+    atExit();
+    // What is left in the pipes is read now even if a slow log file asked for a pause: the child
+    // is gone, so that is at most a pipe's worth (and the grace below), and the file's bounded
+    // queue takes it or counts it as dropped.
+    stdout.resume();
+    stderr.resume();
+    // A grandchild may hold stdout open long after the child is gone: wait for the output only
+    // briefly, then report the exit and let go of the streams.
+    const timer = setTimeout(() => {
+      stdout.destroy();
+      stderr.destroy();
+    }, OUTPUT_GRACE_MS);
+    void Promise.all(drained).then(() => {
+      clearTimeout(timer);
+      handlers.onExit(code, signal);
+    });
+  });
+  return {
+    write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
+    closeStdin: () => subprocess.stdin?.end(),
+    resumeOutput: () => {
+      stdout.resume();
+      stderr.resume();
+    },
+  };
+}
 
 /**
  * Feeds each line to the handler, a line longer than `maxLine` bytes in pieces (never held whole);

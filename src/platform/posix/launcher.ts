@@ -9,11 +9,10 @@
 import { constants as fsConstants } from 'node:fs';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import type { EventEmitter } from 'node:events';
 import { spawn as spawnChild } from 'node:child_process';
 import { execa } from 'execa';
-import { readLines } from '../read-lines.js';
+import { watchChild } from '../read-lines.js';
 import { groupExists } from './libc.js';
 import {
   SpawnError,
@@ -26,8 +25,6 @@ import {
 } from '../types.js';
 import { descendantsOf, identify, isAlive, killIfSame, listProcesses, type ProcessIdentity } from './proc.js';
 
-/** After the child exits, how long its output may still drain before the exit is reported anyway. */
-export const OUTPUT_GRACE_MS = 200;
 /** How long killTree keeps killing (a tree that forks as fast as it is killed) before giving up. */
 export const KILL_DEADLINE_MS = 5_000;
 
@@ -66,48 +63,14 @@ export class PosixLauncher implements ProcessLauncher {
       detached: true,
       stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    // Writing a stop text to a child that already exited fails with EPIPE: that is the child's
-    // business (the step's timeout goes on), never an uncaught error in the supervisor.
-    subprocess.stdin?.on('error', () => undefined);
-    // Piped just above, so never null.
-    const stdout = subprocess.stdout as Readable;
-    const stderr = subprocess.stderr as Readable;
     this.#track(subprocess);
     const pid = await spawned(subprocess, request);
     const identity = identify(pid) ?? { pid, startTime: -1 };
-    const drained = [
-      readLines(stdout, 'stdout', request.maxLine, handlers),
-      readLines(stderr, 'stderr', request.maxLine, handlers),
-    ];
-    subprocess.once('exit', (code, signal) => {
-      // No orphans: whatever the child left in its process group dies with it.
+    // No orphans: whatever the child left in its process group dies with it.
+    const stdio = watchChild(subprocess, request.maxLine, handlers, () => {
       killGroupLeftovers(pid);
-      // What is left in the pipes is read now even if a slow log file asked for a pause: the child
-      // is gone, so that is at most a pipe's worth (and the grace below), and the file's bounded
-      // queue takes it or counts it as dropped.
-      stdout.resume();
-      stderr.resume();
-      // A grandchild may hold stdout open long after the child is gone: wait for the output only
-      // briefly, then report the exit and let go of the streams.
-      const timer = setTimeout(() => {
-        stdout.destroy();
-        stderr.destroy();
-      }, OUTPUT_GRACE_MS);
-      void Promise.all(drained).then(() => {
-        clearTimeout(timer);
-        handlers.onExit(code, signal);
-      });
     });
-    return {
-      pid,
-      identity,
-      write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
-      closeStdin: () => subprocess.stdin?.end(),
-      resumeOutput: () => {
-        stdout.resume();
-        stderr.resume();
-      },
-    };
+    return { pid, identity, ...stdio };
   }
 
   graceful(child: Child): void {

@@ -13,12 +13,11 @@
 // asked "Terminate batch job (Y/N)?" after Ctrl+C reads end-of-file and ends instead of hanging.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from './command-line.js';
 import { sendCtrlEvent, type CtrlEvent } from './console-control.js';
 import { JobObject } from './job-object.js';
-import { readLines } from '../read-lines.js';
+import { watchChild } from '../read-lines.js';
 import { isRunning, postCloseToWindowsOf, processStartTime, setProcessSuspended } from './win32.js';
 import {
   SpawnError,
@@ -30,8 +29,6 @@ import {
   type SpawnRequest,
 } from '../types.js';
 
-/** After the child exits, how long its output may still drain before the exit is reported anyway. */
-export const OUTPUT_GRACE_MS = 200;
 /** How long killTree waits for the processes of a terminated job to be gone. */
 export const KILL_DEADLINE_MS = 5_000;
 
@@ -68,41 +65,14 @@ export class WindowsLauncher implements ProcessLauncher {
       windowsVerbatimArguments: verbatim,
       stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
-    subprocess.stdin?.on('error', () => undefined);
-    const stdout = subprocess.stdout as Readable;
-    const stderr = subprocess.stderr as Readable;
     const job = this.#contain(subprocess);
     const pid = await spawned(subprocess, request);
     const identity = { pid, startTime: processStartTime(pid) ?? -1 };
-    const drained = [
-      readLines(stdout, 'stdout', request.maxLine, handlers),
-      readLines(stderr, 'stderr', request.maxLine, handlers),
-    ];
-    subprocess.once('exit', (code, signal) => {
-      // No orphans: whatever the child left running in its job dies with it.
+    // No orphans: whatever the child left running in its job dies with it.
+    const stdio = watchChild(subprocess, request.maxLine, handlers, () => {
       this.#release(pid, job);
-      // What is left in the pipes is read now even if output was paused: the child is gone.
-      stdout.resume();
-      stderr.resume();
-      const timer = setTimeout(() => {
-        stdout.destroy();
-        stderr.destroy();
-      }, OUTPUT_GRACE_MS);
-      void Promise.all(drained).then(() => {
-        clearTimeout(timer);
-        handlers.onExit(code, signal);
-      });
     });
-    return {
-      pid,
-      identity,
-      write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
-      closeStdin: () => subprocess.stdin?.end(),
-      resumeOutput: () => {
-        stdout.resume();
-        stderr.resume();
-      },
-    };
+    return { pid, identity, ...stdio };
   }
 
   graceful(child: Child): void {
