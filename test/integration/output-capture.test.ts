@@ -23,9 +23,18 @@ afterAll(() => {
 
 const emit = (...args: string[]) => JSON.stringify([process.execPath, EMIT, ...args]);
 
-/** Runs one process `name` until it has exited; returns its log dir, the log, and its states. */
-function capture(name: string, processYaml: string, log = '', deadline = 60_000) {
-  const dir = path.join(tmp, name);
+/**
+ * Runs one process `name` until it has exited; returns its log dir, the log, and its states.
+ * `problems` collects what the output files report (their onProblem).
+ */
+function capture(
+  name: string,
+  processYaml: string,
+  log = '',
+  deadline = 60_000,
+  dir = path.join(tmp, name),
+  problems: string[] = [],
+) {
   const manifest = load(
     `version: 1\nservice: { name: ${name} }\nlog: { dir: ${JSON.stringify(dir)}${log} }\nprocesses:\n  ${name}:\n${processYaml}`,
   );
@@ -43,6 +52,7 @@ function capture(name: string, processYaml: string, log = '', deadline = 60_000)
         output: spec.output,
         clock: systemClock,
         onDrain,
+        onProblem: (message) => problems.push(message),
       }),
   });
   const records: LogRecord[] = [];
@@ -173,38 +183,19 @@ describe.skipIf(process.platform === 'win32')('child output to its files', () =>
   it('a log folder that cannot be made: the child runs on, and the problem is said once', async () => {
     const blocker = path.join(tmp, 'not-a-folder');
     fs.writeFileSync(blocker, 'a file where the log folder should be');
-    const dir = path.join(blocker, 'logs');
-    const manifest = load(
-      `version: 1\nservice: { name: blocked }\nlog: { dir: ${JSON.stringify(dir)} }\nprocesses:\n  blocked:\n    command: ${emit('numbered', '2000', '50')}\n    restart: { policy: never }\n`,
-    );
     const problems: string[] = [];
-    const supervisor = new Supervisor(manifest, {
-      launcher: new PosixLauncher(),
-      clock: systemClock,
-      random: Math.random,
-      baseEnv: { PATH: process.env['PATH'] ?? '' },
-      readEnvFile: () => ({}),
-      echoOutput: false,
-      openOutput: (spec, m, onDrain) =>
-        new ProcessOutput({
-          dir: m.log.dir,
-          name: spec.name,
-          output: spec.output,
-          clock: systemClock,
-          onDrain,
-          onProblem: (message) => problems.push(message),
-        }),
-    });
-    const exited = new Promise<ProcessState>((resolve) => {
-      supervisor.on('state', (_n, state) => {
-        if (state.kind === 'exited' || state.kind === 'failed') resolve(state);
-      });
-    });
-    supervisor.start();
-    expect(await exited).toMatchObject({ kind: 'exited', code: 0 });
+    const run = capture(
+      'blocked',
+      `    command: ${emit('numbered', '2000', '50')}\n    restart: { policy: never }\n`,
+      '',
+      60_000,
+      path.join(blocker, 'logs'),
+      problems,
+    );
+    expect(await run.exited).toMatchObject({ kind: 'exited', code: 0 });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(blocker);
-    await supervisor.stop();
-    await supervisor.closeOutputs();
+    await run.supervisor.stop();
+    await run.supervisor.closeOutputs();
   });
 });
