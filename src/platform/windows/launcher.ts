@@ -11,14 +11,16 @@
 // anything yet) the child also gets a job of its own, nested in the supervisor's, which kill
 // terminates. A child's stdin is NUL unless a stdin stop step needs it: a batch file's cmd.exe
 // asked "Terminate batch job (Y/N)?" after Ctrl+C reads end-of-file and ends instead of hanging.
+//
+// Every native call goes through WindowsOps (launcher-ops.ts), so the decisions here are unit-tested
+// against a fake (test/unit/platform/windows-launcher.test.ts) and run for real under Wine.
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from './command-line.js';
-import { sendCtrlEvent, type CtrlEvent } from './console-control.js';
-import { JobObject } from './job-object.js';
+import type { CtrlEvent } from './console-control.js';
+import { nativeOps, type Job, type WindowsOps } from './launcher-ops.js';
 import { watchChild } from '../read-lines.js';
-import { isRunning, postCloseToWindowsOf, processStartTime, setProcessSuspended } from './win32.js';
 import {
   SpawnError,
   type Child,
@@ -45,20 +47,25 @@ const REQUESTS: Readonly<Record<string, WindowsStopRequest>> = {
 export interface WindowsLauncherOptions {
   /** Told when a fire-and-forget stop request (Ctrl+C, Ctrl+Break, WM_CLOSE) could not be delivered. */
   readonly onProblem?: (pid: number, message: string) => void;
+  /** The native calls; the real ones unless a test passes a fake. */
+  readonly ops?: WindowsOps;
 }
 
 export class WindowsLauncher implements ProcessLauncher {
   /** The job of each child spawned here, until the child has exited and its job was closed. */
-  readonly #jobs = new Map<number, JobObject>();
-  #supervisorJob: JobObject | undefined;
+  readonly #jobs = new Map<number, Job>();
+  #supervisorJob: Job | undefined;
   /** False when corral could not join its own job: each child is then added to it explicitly. */
   #inSupervisorJob = false;
+  readonly #ops: WindowsOps;
 
-  constructor(private readonly options: WindowsLauncherOptions = {}) {}
+  constructor(private readonly options: WindowsLauncherOptions = {}) {
+    this.#ops = options.ops ?? nativeOps;
+  }
 
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
     const { file, args, verbatim } = commandOf(request);
-    const subprocess = spawnChild(file, args, {
+    const subprocess = this.#ops.spawn(file, args, {
       cwd: request.cwd,
       env: request.env,
       windowsHide: true,
@@ -66,8 +73,9 @@ export class WindowsLauncher implements ProcessLauncher {
       stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     const job = this.#contain(subprocess);
+    if (job !== null) this.#jobs.set(subprocess.pid as number, job);
     const pid = await spawned(subprocess, request);
-    const identity = { pid, startTime: processStartTime(pid) ?? -1 };
+    const identity = { pid, startTime: this.#ops.processStartTime(pid) ?? -1 };
     // No orphans: whatever the child left running in its job dies with it.
     const stdio = watchChild(subprocess, request.maxLine, handlers, () => {
       this.#release(pid, job);
@@ -95,13 +103,14 @@ export class WindowsLauncher implements ProcessLauncher {
     const problem = (message: string) => this.options.onProblem?.(child.pid, message);
     if (!this.#jobs.has(child.pid)) return; // it has exited: nothing to ask
     if (request === 'wm_close') {
-      const job = this.#jobs.get(child.pid);
-      const reached = postCloseToWindowsOf(new Set(job?.pids() ?? [child.pid]));
+      const pids = this.#treeOf(child, problem);
+      if (pids === null) return;
+      const reached = this.#ops.postCloseToWindowsOf(new Set(pids));
       if (reached === 0) problem('WM_CLOSE: the process tree has no top-level window');
       return;
     }
     const event: CtrlEvent = request === 'ctrl_c' ? 'c' : 'break';
-    sendCtrlEvent(child.pid, event).catch((error: unknown) => {
+    this.#ops.sendCtrlEvent(child.pid, event).catch((error: unknown) => {
       problem((error as Error).message);
     });
   }
@@ -116,13 +125,28 @@ export class WindowsLauncher implements ProcessLauncher {
 
   /** Every process in the child's job, the child first. */
   #setSuspended(child: Child, suspended: boolean): void {
-    const job = this.#jobs.get(child.pid);
-    if (job === undefined) return;
-    const pids = [child.pid, ...job.pids().filter((pid) => pid !== child.pid)];
+    if (!this.#jobs.has(child.pid)) return;
+    const pids = this.#treeOf(child, (message) => this.options.onProblem?.(child.pid, message));
+    if (pids === null) return;
     for (const pid of pids) {
-      if (!setProcessSuspended(pid, suspended)) {
+      if (!this.#ops.setProcessSuspended(pid, suspended)) {
         this.options.onProblem?.(child.pid, `could not ${suspended ? 'suspend' : 'resume'} pid ${pid}`);
       }
+    }
+  }
+
+  /**
+   * The processes in the child's job, the child first; null (told to `problem`) when Windows would
+   * not list them: a stop request or a pause must not throw at the supervisor.
+   */
+  #treeOf(child: Child, problem: (message: string) => void): number[] | null {
+    const job = this.#jobs.get(child.pid);
+    if (job === undefined) return [child.pid];
+    try {
+      return [child.pid, ...job.pids().filter((pid) => pid !== child.pid)];
+    } catch (error) {
+      problem(`cannot list the processes of its job: ${(error as Error).message}`);
+      return null;
     }
   }
 
@@ -140,7 +164,7 @@ export class WindowsLauncher implements ProcessLauncher {
       shell: options.shell,
       env: options.env,
     });
-    const subprocess = spawnChild(file, args, {
+    const subprocess = this.#ops.spawn(file, args, {
       cwd: options.cwd,
       env: options.env,
       windowsHide: true,
@@ -168,33 +192,34 @@ export class WindowsLauncher implements ProcessLauncher {
   }
 
   /**
-   * Puts a just-spawned child in a job of its own, nested in the supervisor's. Done before the first
-   * await: spawn has only just resumed the child's first thread. Null when it never started.
+   * Puts a just-spawned process in a job of its own, nested in the supervisor's. Done before the
+   * first await: spawn has only just resumed the process's first thread. Null when it never started,
+   * or when it had exited before Windows made its job.
    */
-  #contain(subprocess: ChildProcess): JobObject | null {
+  #contain(subprocess: ChildProcess): Job | null {
     const pid = subprocess.pid;
     if (pid === undefined) return null;
-    const supervisor = this.#supervisor();
-    const job = JobObject.create();
+    let job: Job | null = null;
     try {
+      const supervisor = this.#supervisor();
+      job = this.#ops.createJob();
       if (!this.#inSupervisorJob) supervisor.add(pid);
       job.add(pid);
     } catch (error) {
-      // It exited already (there is nothing to contain), or Windows refused: then it must not run
-      // uncontained.
-      if (isRunning(pid)) {
+      // It exited already (there is nothing to contain), or Windows refused to make or fill a job:
+      // then it must not run uncontained.
+      if (this.#ops.isRunning(pid)) {
         subprocess.kill();
-        job.close();
+        job?.close();
         throw error;
       }
     }
-    this.#jobs.set(pid, job);
     return job;
   }
 
-  #supervisor(): JobObject {
+  #supervisor(): Job {
     if (this.#supervisorJob !== undefined) return this.#supervisorJob;
-    const job = JobObject.create();
+    const job = this.#ops.createJob();
     try {
       job.add('self');
       this.#inSupervisorJob = true;
@@ -206,7 +231,7 @@ export class WindowsLauncher implements ProcessLauncher {
     return job;
   }
 
-  #release(pid: number, job: JobObject | null): void {
+  #release(pid: number, job: Job | null): void {
     if (job === null) return;
     this.#jobs.delete(pid);
     job.close();
@@ -271,10 +296,10 @@ function isDirectory(p: string): boolean {
 }
 
 /** Waits until the terminated job has no process left, or throws after KILL_DEADLINE_MS. */
-async function untilEmpty(job: JobObject, pid: number): Promise<void> {
-  const deadline = Date.now() + KILL_DEADLINE_MS;
+async function untilEmpty(job: Job, pid: number): Promise<void> {
+  const deadline = performance.now() + KILL_DEADLINE_MS;
   while (job.activeProcesses() > 0) {
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       throw new Error(`could not kill the tree of pid ${pid}: ${job.pids().join(', ')} still alive`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
