@@ -6,7 +6,8 @@
 // there would reach corral, and every child sharing that console, instead of one child.
 //
 // Exit codes: 0 delivered; 1 a Win32 call failed (the message on stderr); 2 bad arguments.
-import { CTRL_BREAK_EVENT, CTRL_C_EVENT, sendCtrlEventToConsoleOf } from './win32.js';
+import { CTRL_BREAK_EVENT, CTRL_C_EVENT } from './ctrl-sequence.js';
+import { sendCtrlEventToConsoleOf } from './win32.js';
 
 const [pidText, eventName] = process.argv.slice(2);
 const pid = Number(pidText);

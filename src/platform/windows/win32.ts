@@ -1,6 +1,6 @@
 // The Win32 calls corral makes on Windows, and the only file that imports koffi there (one file per
 // platform reaches native code: STYLE.md). Each function below is one mechanism's worth of calls;
-// the files that use them (job-object.ts, console-control.ts, close-windows.ts) say why.
+// the files that use them (job-object.ts, console-control.ts, launcher.ts) say why.
 //
 // koffi and the DLLs are loaded on the first call, not at import: the launcher module is imported on
 // every platform, so importing must cost nothing and never throw.
@@ -10,7 +10,11 @@
 // overwriting it in between, since koffi 2.6.10).
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
+import { deliverCtrlEvent } from './ctrl-sequence.js';
 import { readSid } from './security-descriptor.js';
+import { callFailed, Win32Error } from './win32-error.js';
+
+export { Win32Error } from './win32-error.js';
 
 /** A kernel handle as koffi 3 passes pointers: a BigInt, 0n for NULL. */
 export type Handle = bigint;
@@ -37,22 +41,6 @@ const ACTIVE_PROCESSES_OFFSET = 40;
 const PID_LIST_HEADER = 8;
 
 const WM_CLOSE = 0x0010;
-
-/** Ctrl events for GenerateConsoleCtrlEvent. */
-export const CTRL_C_EVENT = 0;
-export const CTRL_BREAK_EVENT = 1;
-
-/** A Win32 call failed; the message names the call, its argument and the error code. */
-export class Win32Error extends Error {
-  constructor(
-    readonly call: string,
-    readonly code: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'Win32Error';
-  }
-}
 
 interface Kernel32 {
   readonly koffi: typeof Koffi;
@@ -151,8 +139,7 @@ function user32(): User32 {
 }
 
 function fail(call: string, what: string): never {
-  const code = kernel32().GetLastError();
-  throw new Win32Error(call, code, `${call}(${what}) failed: Windows error ${code}`);
+  throw callFailed(call, what, kernel32().GetLastError());
 }
 
 function asHandle(value: Handle | null): Handle {
@@ -260,17 +247,12 @@ export function isRunning(pid: number): boolean {
 }
 
 /**
- * Sends a console control event to every process on the console of process `pid`, and to no other:
- * leaves this process's console, attaches to that one, ignores the event itself, generates it.
- * This process ends up attached to the target's console, so only a short-lived helper process
- * whose console nobody else shares may call it (ctrl-helper.ts).
+ * Sends a console control event to every process on the console of process `pid`, and to no other
+ * (ctrl-sequence.ts). This process ends up attached to the target's console, so only a short-lived
+ * helper process whose console nobody else shares may call it (ctrl-helper.ts).
  */
 export function sendCtrlEventToConsoleOf(pid: number, event: number): void {
-  const k = kernel32();
-  k.FreeConsole();
-  if (!k.AttachConsole(pid)) fail('AttachConsole', `pid ${pid}`);
-  if (!k.SetConsoleCtrlHandler(null, true)) fail('SetConsoleCtrlHandler', 'NULL, TRUE');
-  if (!k.GenerateConsoleCtrlEvent(event, 0)) fail('GenerateConsoleCtrlEvent', `${event}, 0`);
+  deliverCtrlEvent(kernel32(), pid, event);
 }
 
 /** Posts WM_CLOSE to every top-level window of the given processes; returns how many it reached. */
@@ -464,6 +446,14 @@ interface Advapi32 {
     length: number,
     needed: number[],
   ) => boolean;
+  readonly OpenProcessToken: (process: Handle, access: number, token: (bigint | null)[]) => boolean;
+  readonly GetTokenInformation: (
+    token: Handle,
+    cls: number,
+    info: bigint | null,
+    length: number,
+    returned: number[],
+  ) => boolean;
   readonly serviceMainType: Koffi.TypeObject;
   readonly handlerExType: Koffi.TypeObject;
 }
@@ -546,6 +536,10 @@ function advapi32(): Advapi32 {
     ),
     GetFileSecurityW: fn(
       'bool __stdcall GetFileSecurityW(const char16_t *name, uint32 info, _Out_ uint8 *descriptor, uint32 length, _Out_ uint32 *needed)',
+    ),
+    OpenProcessToken: fn('bool __stdcall OpenProcessToken(void *process, uint32 access, _Out_ void **token)'),
+    GetTokenInformation: fn(
+      'bool __stdcall GetTokenInformation(void *token, int cls, void *info, uint32 length, _Out_ uint32 *returned)',
     ),
     serviceMainType: koffi.pointer(koffi.proto('void __stdcall CorralServiceMain(uint32 argc, void *argv)')),
     handlerExType: koffi.pointer(
@@ -882,6 +876,42 @@ export function accountSid(account: string): string | null {
   const domain = Buffer.alloc(2 * 256);
   if (!LookupAccountNameW(null, account, sid, [sid.length], domain, [256], [0])) return null;
   return readSid(sid, 0).sid;
+}
+
+const TOKEN_QUERY = 0x0008;
+const TokenUser = 1;
+
+/**
+ * The SID of the user this process runs as, read from its access token: right for every account a
+ * service may run as, LocalService, NetworkService and virtual accounts (NT SERVICE\name) included,
+ * which a lookup of USERNAME gets wrong. Null when the token cannot be read.
+ */
+export function processUserSid(): string | null {
+  const k = kernel32();
+  const a = advapi32();
+  const out: (bigint | null)[] = [null];
+  if (!a.OpenProcessToken(k.GetCurrentProcess(), TOKEN_QUERY, out)) return null;
+  const token = asHandle(out[0] ?? null);
+  try {
+    // Asked with no room first, it fails and says how much TOKEN_USER and its SID take.
+    const needed = [0];
+    a.GetTokenInformation(token, TokenUser, null, 0, needed);
+    const size = needed[0] ?? 0;
+    if (size === 0) return null;
+    // TOKEN_USER.User.Sid points into the same block, after the structure: native memory, which does
+    // not move, so the pointer can be turned back into an offset.
+    const memory = allocNative(size);
+    try {
+      if (!a.GetTokenInformation(token, TokenUser, memory.pointer, size, needed)) return null;
+      const offset = memory.view.readBigUInt64LE(0) - memory.pointer;
+      if (offset < 0n || offset >= BigInt(size)) return null;
+      return readSid(memory.view, Number(offset)).sid;
+    } finally {
+      freeNative(memory);
+    }
+  } finally {
+    k.CloseHandle(token);
+  }
 }
 
 const PROCESS_SUSPEND_RESUME = 0x0800;
