@@ -279,7 +279,7 @@ describe('ServiceController', () => {
     expect(supervisor.stops).toEqual(['the service manager asked to stop']);
   });
 
-  it('PARAMCHANGE asks the reload controller; INTERROGATE reports again; PAUSE says it is not implemented', () => {
+  it('PARAMCHANGE asks the reload controller; INTERROGATE reports again; PAUSE and CONTINUE pause and resume the supervisor and report PAUSED, then RUNNING', () => {
     const { controller, supervisor, reports, reporter, runDeferred, reloads, request } = setUp();
     reporter.set({ kind: 'running' });
     controller.attach(supervisor, { request });
