@@ -14,11 +14,16 @@ export interface FileStat {
   isDirectory(): boolean;
 }
 
+export type WriteCallback = (error: NodeJS.ErrnoException | null, written: number) => void;
+
 export interface OutputFs {
   /** Opens for appending and reading (`a+`, created 0640 when missing) or reading (`r`); resolves with the fd. */
   open(path: string, flags: 'a+' | 'r'): Promise<number>;
-  /** Appends the buffers in order (one writev(2)); resolves with the bytes written, maybe fewer. */
-  writev(fd: number, buffers: readonly Buffer[]): Promise<number>;
+  /**
+   * Appends the buffers in order (one writev(2)) and calls back with the bytes written, maybe fewer.
+   * A callback, not a promise: it runs once per pipe read of every child (see output-file.ts).
+   */
+  writev(fd: number, buffers: readonly Buffer[], callback: WriteCallback): void;
   read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   close(fd: number): Promise<void>;
   fstat(fd: number): Promise<FileStat>;
@@ -38,6 +43,32 @@ export interface OutputFs {
 
 const FILE_MODE = 0o640;
 
+/** A writev for an OutputFs from a function that returns a promise (tests inject faults this way). */
+export function writevOf(
+  write: (fd: number, buffers: readonly Buffer[]) => Promise<number>,
+): OutputFs['writev'] {
+  return (fd, buffers, callback) => {
+    write(fd, buffers).then(
+      (written) => {
+        callback(null, written);
+      },
+      (error: unknown) => {
+        callback(error as NodeJS.ErrnoException, 0);
+      },
+    );
+  };
+}
+
+/** The real writev, as a promise (for tests that wrap it). */
+export function writevPromise(fd: number, buffers: readonly Buffer[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    nodeOutputFs.writev(fd, buffers, (error, written) => {
+      if (error === null) resolve(written);
+      else reject(error);
+    });
+  });
+}
+
 function settle<T>(resolve: (value: T) => void, reject: (error: Error) => void) {
   return (error: Error | null, value: T): void => {
     if (error === null) resolve(value);
@@ -50,11 +81,10 @@ export const nodeOutputFs: OutputFs = {
     new Promise((resolve, reject) => {
       fs.open(path, flags, FILE_MODE, settle(resolve, reject));
     }),
-  writev: (fd, buffers) =>
-    new Promise((resolve, reject) => {
-      if (buffers.length === 1) fs.write(fd, buffers[0] as Buffer, settle(resolve, reject));
-      else fs.writev(fd, buffers, settle(resolve, reject));
-    }),
+  writev: (fd, buffers, callback) => {
+    if (buffers.length === 1) fs.write(fd, buffers[0] as Buffer, callback);
+    else fs.writev(fd, buffers, callback);
+  },
   read: (fd, buffer, offset, length, position) =>
     new Promise((resolve, reject) => {
       fs.read(fd, buffer, offset, length, position, settle(resolve, reject));

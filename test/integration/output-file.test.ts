@@ -4,7 +4,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ensureDir } from '../../src/logging/ensure-dir.js';
 import { OutputFile, type OutputFileOptions } from '../../src/logging/output-file.js';
-import { nodeOutputFs } from '../../src/logging/output-fs.js';
+import { nodeOutputFs, writevOf, writevPromise } from '../../src/logging/output-fs.js';
 import { ProcessOutput } from '../../src/logging/process-output.js';
 import type { FakeClock } from '../helpers/fake-clock.js';
 import {
@@ -450,7 +450,7 @@ describe('OutputFile: a slow disk', () => {
     let drains = 0;
     const { file, clock, problems, drained } = open(dir, {
       limits: { queueBytes: 10_000, highWaterBytes: 2000, batchBytes: 1000 },
-      fs: fsWith({ writev: async (fd, buffers) => gate.then(() => nodeOutputFs.writev(fd, buffers)) }),
+      fs: fsWith({ writev: writevOf(async (fd, buffers) => gate.then(() => writevPromise(fd, buffers))) }),
     });
     const lines = Array.from({ length: 200 }, (_, i) => `${String(i).padStart(3, '0')} ${'y'.repeat(95)}`);
     const results = lines.map((text) => file.write(line(text))); // 100 bytes a line
@@ -474,8 +474,9 @@ describe('OutputFile: faults', () => {
     let full = true;
     const { file, clock, problems, recovered } = open(dir, {
       fs: fsWith({
-        writev: (fd, buffers) =>
-          full ? Promise.reject(errno('ENOSPC', 'write')) : nodeOutputFs.writev(fd, buffers),
+        writev: writevOf((fd, buffers) =>
+          full ? Promise.reject(errno('ENOSPC', 'write')) : writevPromise(fd, buffers),
+        ),
       }),
     });
     const lines = numbered(100);
@@ -504,7 +505,7 @@ describe('OutputFile: faults', () => {
     const dir = folder();
     const { file, drained } = open(dir, {
       limits: { queueBytes: 1000, highWaterBytes: 100, batchBytes: 1000 },
-      fs: fsWith({ writev: () => Promise.reject(errno('ENOSPC', 'write')) }),
+      fs: fsWith({ writev: writevOf(() => Promise.reject(errno('ENOSPC', 'write'))) }),
     });
     expect(file.write(line('x'.repeat(60)))).toBe(true);
     expect(file.write(line('y'.repeat(60)))).toBe(false);
@@ -517,12 +518,12 @@ describe('OutputFile: faults', () => {
     let calls = 0;
     const { file, clock } = open(dir, {
       fs: fsWith({
-        writev: (fd, buffers) => {
+        writev: writevOf((fd, buffers) => {
           calls++;
-          if (calls === 1) return nodeOutputFs.writev(fd, [Buffer.concat(buffers).subarray(0, 10)]);
+          if (calls === 1) return writevPromise(fd, [Buffer.concat(buffers).subarray(0, 10)]);
           if (calls === 2) return Promise.reject(errno('ENOSPC', 'write'));
-          return nodeOutputFs.writev(fd, buffers);
-        },
+          return writevPromise(fd, buffers);
+        }),
       }),
     });
     const lines = numbered(50);
@@ -597,7 +598,7 @@ describe('OutputFile: faults', () => {
   it('closes even when the disk stays full, saying what was lost', async () => {
     const dir = folder();
     const { file, problems } = open(dir, {
-      fs: fsWith({ writev: () => Promise.reject(errno('ENOSPC', 'write')) }),
+      fs: fsWith({ writev: writevOf(() => Promise.reject(errno('ENOSPC', 'write'))) }),
     });
     file.write(line('never written'));
     await within(file.close(), 'close');

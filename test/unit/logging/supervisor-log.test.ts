@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../../src/core/supervisor.js';
 import { consoleLogger } from '../../../src/logging/console.js';
-import type { FileStat, OutputFs } from '../../../src/logging/output-fs.js';
+import type { FileStat, OutputFs, WriteCallback } from '../../../src/logging/output-fs.js';
 import { createSupervisorLog, type SupervisorLog } from '../../../src/logging/supervisor-log.js';
 import { supervisorLogFile, supervisorLogStem } from '../../../src/logging/supervisor-log-file.js';
 import { jsonLine, levelEnabled, textLine } from '../../../src/logging/supervisor-log-format.js';
@@ -46,11 +46,22 @@ class MemoryFs implements OutputFs {
     return Promise.resolve(fd);
   }
 
-  writev(fd: number, buffers: readonly Buffer[]): Promise<number> {
+  writev(fd: number, buffers: readonly Buffer[], callback: WriteCallback): void {
     const file = this.files.get(this.#fds.get(fd) ?? '');
-    if (file === undefined) return Promise.reject(errno('EBADF', String(fd)));
+    // Called back later, as the real one is.
+    if (file === undefined) {
+      queueMicrotask(() => {
+        callback(errno('EBADF', String(fd)), 0);
+      });
+      return;
+    }
     file.bytes = Buffer.concat([file.bytes, ...buffers]);
-    return Promise.resolve(buffers.reduce((sum, b) => sum + b.length, 0));
+    queueMicrotask(() => {
+      callback(
+        null,
+        buffers.reduce((sum, b) => sum + b.length, 0),
+      );
+    });
   }
 
   read(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
