@@ -23,7 +23,7 @@ const CONFIG = {
   startStop: { count: 200, rounds: 7, warmup: 1 },
   idle: { children: 50, settle: 15, seconds: 30, every: 5 },
   rss: { first: 100, warmup: 500, restarts: 1000 },
-  logs: { mb: 200, rotateMb: 10, rounds: 5 },
+  logs: { mb: 200, rotateMb: 10, rounds: 11 },
 };
 const BENCH = import.meta.dirname;
 
