@@ -122,6 +122,10 @@ export class OutputFile {
   #fault: { since: number; code: string } | null = null;
   #paused = false;
   #checkDue = false;
+  /** Lines were queued since the last check began. */
+  #wroteSinceCheck = false;
+  /** The check timer found the file idle and was not armed again: check before the next write. */
+  #checkOnWrite = false;
   #running = false;
   /** Counts kicks, so the loop never stops just as new work arrives. */
   #kicks = 0;
@@ -186,6 +190,7 @@ export class OutputFile {
     if (this.#closing) return false;
     const prefix = this.#timestamps && this.#queue.atLineStart ? this.#timestamp() : null;
     if (!this.#queue.push(prefix, line.bytes, line.complete)) this.#noteDrop();
+    this.#wrote();
     this.#kick();
     if (this.#fault !== null || this.#held() < this.#limits.highWaterBytes) return true;
     this.#paused = true;
@@ -208,6 +213,7 @@ export class OutputFile {
       return ok;
     }
     if (!this.#queue.pushBlock(bytes)) this.#noteDrop();
+    this.#wrote();
     this.#kick();
     if (this.#fault !== null || this.#held() < this.#limits.highWaterBytes) return true;
     this.#paused = true;
@@ -403,7 +409,7 @@ export class OutputFile {
           this.#writeBatch(batch, left, fd, done);
           return;
         }
-        this.#wrote(batch);
+        this.#batchWritten(batch);
       } catch (bug) {
         this.#crashed(bug);
         return;
@@ -413,7 +419,7 @@ export class OutputFile {
   }
 
   /** A whole batch is in the file. */
-  #wrote(batch: Buffer[]): void {
+  #batchWritten(batch: Buffer[]): void {
     const last = batch.at(-1);
     if (last !== undefined) this.#atLineStart = last[last.length - 1] === 0x0a;
     this.#batch = null;
@@ -525,14 +531,33 @@ export class OutputFile {
     arm(this.#boundary - now);
   }
 
+  /**
+   * Arms the check that the file is still at its path. A file that took no line since the last
+   * check is not checked again until a line comes (then before it is written): fifty idle processes
+   * would otherwise cost ten stat calls a second (the idle-CPU target of the core issue).
+   */
   #scheduleCheck(): void {
     if (this.#checkTimer !== null || this.#closing) return;
     this.#checkTimer = this.#clock.after(this.#intervals.check, () => {
       this.#checkTimer = null;
       if (!this.#running) this.#queue.release();
+      if (!this.#wroteSinceCheck && !this.#running) {
+        this.#checkOnWrite = true;
+        return;
+      }
+      this.#wroteSinceCheck = false;
       this.#checkDue = true;
       this.#kick();
     });
+  }
+
+  /** A line was queued: a file left unchecked while idle is checked before it is written. */
+  #wrote(): void {
+    this.#wroteSinceCheck = true;
+    if (this.#checkOnWrite) {
+      this.#checkOnWrite = false;
+      this.#checkDue = true;
+    }
   }
 
   /** Is the open file still the one at our path? Deleted (or its folder deleted): write a new one. */

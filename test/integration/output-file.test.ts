@@ -553,6 +553,39 @@ describe('OutputFile: faults', () => {
     expect(problems[0]).toMatch(/web\.log was deleted or moved away while in use; writing to a new /);
   });
 
+  it('stops checking an idle file, and checks it before the next line: that line goes to a new file', async () => {
+    const dir = folder();
+    let stats = 0;
+    const { file, clock, problems } = open(dir, {
+      fs: fsWith({
+        stat: (target) => {
+          if (target === path.join(dir, 'web.log')) stats++; // the check; not ensureDir's of the folder
+          return nodeOutputFs.stat(target);
+        },
+      }),
+    });
+    file.write(line('before'));
+    await within(file.flush(), 'flush');
+    clock.advance(5000); // a line came since the file was opened: checked
+    await within(file.idle(), 'idle');
+    expect(stats).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(5000); // idle: not checked
+      await within(file.idle(), 'idle');
+    }
+    expect(stats).toBe(1);
+    fs.rmSync(path.join(dir, 'web.log'));
+    file.write(line('after'));
+    await within(file.flush(), 'flush');
+    expect(stats).toBe(2);
+    expect(fs.readFileSync(path.join(dir, 'web.log'), 'latin1')).toBe('after\n');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/web\.log was deleted or moved away while in use; writing to a new /);
+    clock.advance(5000); // and checked on the timer again while lines come
+    await within(file.idle(), 'idle');
+    expect(stats).toBe(3);
+  });
+
   it('retries a log folder it cannot create (a file in the way), reporting once per interval', async () => {
     const dir = path.join(folder(), 'logs');
     fs.writeFileSync(dir, 'a file where the folder should be');
