@@ -124,8 +124,6 @@ export class OutputFile {
   #checkDue = false;
   /** Lines were queued since the last check began. */
   #wroteSinceCheck = false;
-  /** The check timer found the file idle and was not armed again: check before the next write. */
-  #checkOnWrite = false;
   #running = false;
   /** Counts kicks, so the loop never stops just as new work arrives. */
   #kicks = 0;
@@ -541,23 +539,17 @@ export class OutputFile {
     this.#checkTimer = this.#clock.after(this.#intervals.check, () => {
       this.#checkTimer = null;
       if (!this.#running) this.#queue.release();
-      if (!this.#wroteSinceCheck && !this.#running) {
-        this.#checkOnWrite = true;
-        return;
-      }
-      this.#wroteSinceCheck = false;
+      // Due either way; an idle file's check waits for the loop's next turn, which its next line starts.
       this.#checkDue = true;
+      if (!this.#wroteSinceCheck && !this.#running) return;
+      this.#wroteSinceCheck = false;
       this.#kick();
     });
   }
 
-  /** A line was queued: a file left unchecked while idle is checked before it is written. */
+  /** A line was queued (a check left due while idle runs before it is written). */
   #wrote(): void {
     this.#wroteSinceCheck = true;
-    if (this.#checkOnWrite) {
-      this.#checkOnWrite = false;
-      this.#checkDue = true;
-    }
   }
 
   /** Is the open file still the one at our path? Deleted (or its folder deleted): write a new one. */

@@ -220,6 +220,19 @@ function setUp() {
   return { ops, launcher, problems, start };
 }
 
+/** Runs a command step through the launcher and ends it with code 0. */
+function runToExit(launcher: WindowsLauncher, ops: FakeOps, program: string) {
+  const result = launcher.runCommand([program], {
+    shell: false,
+    cwd: os.tmpdir(),
+    env: { ComSpec: COMSPEC },
+    timeout: 60_000,
+  });
+  const [command] = ops.children;
+  command?.exit(0);
+  return { result, command };
+}
+
 /** Lets a rejected promise's handlers run (the launcher does not await its stop requests). */
 function settled(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -541,14 +554,7 @@ describe('WindowsLauncher: how a child is started', () => {
 
   it('runs a command step in a job of its own, terminated and closed when the command exits', async () => {
     const { ops, launcher } = setUp();
-    const result = launcher.runCommand(['C:\\app\\drain.exe'], {
-      shell: false,
-      cwd: os.tmpdir(),
-      env: { ComSpec: COMSPEC },
-      timeout: 60_000,
-    });
-    const [command] = ops.children;
-    command?.exit(0);
+    const { result, command } = runToExit(launcher, ops, 'C:\\app\\drain.exe');
     await expect(result).resolves.toEqual({ code: 0, signal: null, timedOut: false });
     const job = ops.jobs[1];
     expect(job?.added).toEqual([command?.pid]);
@@ -558,14 +564,7 @@ describe('WindowsLauncher: how a child is started', () => {
 
   it('keeps no job of a finished command: nothing is asked of its pid afterwards', async () => {
     const { ops, launcher } = setUp();
-    const result = launcher.runCommand(['C:\\app\\probe.exe'], {
-      shell: false,
-      cwd: os.tmpdir(),
-      env: { ComSpec: COMSPEC },
-      timeout: 60_000,
-    });
-    const [command] = ops.children;
-    command?.exit(0);
+    const { result, command } = runToExit(launcher, ops, 'C:\\app\\probe.exe');
     await result;
     const pid = command?.pid ?? 0;
     const asChild = { pid, identity: { pid, startTime: 1 } } as unknown as Child;
