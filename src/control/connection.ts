@@ -42,7 +42,7 @@ export function serveConnection(
   const splitter = new LineSplitter(limits.maxRequestBytes, (line) => {
     if (overflowed) return;
     if (line.complete) {
-      queue.push(line.bytes);
+      queue.push(Buffer.from(line.bytes)); // a copy: the splitter reuses its buffer
     } else {
       overflowed = true;
       queue.push('too-large');

@@ -2,6 +2,8 @@
 // a longer line is emitted in pieces of maxLine bytes (log.max_line, default 1 MB). Works on
 // bytes, so invalid UTF-8 and NUL bytes pass through as they came. Lines end at \n; a \r before
 // it is kept, as written. Whatever is left when the stream ends is emitted as a last line.
+// Neither the chunks pushed nor the bytes emitted are kept past the call: the emitted bytes are
+// views of the chunk or of the splitter's own buffer, valid until the emit callback returns.
 
 export interface Line {
   readonly bytes: Buffer;
@@ -9,8 +11,17 @@ export interface Line {
   readonly complete: boolean;
 }
 
+/** A line's bytes are gathered in a buffer of this size at first, grown as a long line needs. */
+const FIRST_SIZE = 1024;
+/** A buffer grown past this for a long line is let go once the line is out. */
+const KEEP_SIZE = 64 * 1024;
+
 export class LineSplitter {
-  #pending: Buffer[] = [];
+  /**
+   * The start of the line being received, copied here: the chunk it came in may be overwritten as
+   * soon as push() returns (read-lines.ts reads every pipe into one buffer).
+   */
+  #pending: Buffer | null = null;
   #pendingLength = 0;
 
   /**
@@ -51,6 +62,11 @@ export class LineSplitter {
     while (start < chunk.length) {
       const newline = chunk.indexOf(0x0a, start);
       const end = newline === -1 ? chunk.length : newline;
+      if (newline !== -1 && this.#pendingLength === 0 && end - start <= this.maxLine) {
+        this.emit({ bytes: chunk.subarray(start, end), complete: true }); // whole in the chunk: no copy
+        start = newline + 1;
+        continue;
+      }
       this.#append(chunk.subarray(start, end));
       if (newline === -1) return;
       this.#flush(true);
@@ -67,24 +83,33 @@ export class LineSplitter {
     let rest = bytes;
     while (this.#pendingLength + rest.length > this.maxLine) {
       const room = this.maxLine - this.#pendingLength;
-      this.#pending.push(rest.subarray(0, room));
-      this.#pendingLength += room;
+      this.#copy(rest.subarray(0, room));
       this.#flush(false);
       rest = rest.subarray(room);
     }
-    if (rest.length > 0) {
-      this.#pending.push(rest);
-      this.#pendingLength += rest.length;
-    }
+    if (rest.length > 0) this.#copy(rest);
   }
 
+  #copy(bytes: Buffer): void {
+    const needed = this.#pendingLength + bytes.length;
+    let pending = this.#pending;
+    if (pending === null || pending.length < needed) {
+      let size = Math.max(FIRST_SIZE, pending?.length ?? 0);
+      while (size < needed) size *= 2;
+      const grown = Buffer.allocUnsafe(Math.min(size, this.maxLine));
+      if (pending !== null) pending.copy(grown, 0, 0, this.#pendingLength);
+      this.#pending = pending = grown;
+    }
+    bytes.copy(pending, this.#pendingLength);
+    this.#pendingLength = needed;
+  }
+
+  /** Emits the gathered line; its bytes are valid during the call only (the buffer is reused). */
   #flush(complete: boolean): void {
-    const bytes =
-      this.#pending.length === 1
-        ? (this.#pending[0] as Buffer)
-        : Buffer.concat(this.#pending, this.#pendingLength);
-    this.#pending = [];
+    const pending = this.#pending as Buffer;
+    const bytes = pending.subarray(0, this.#pendingLength);
     this.#pendingLength = 0;
+    if (pending.length > KEEP_SIZE) this.#pending = null;
     this.emit({ bytes, complete });
   }
 }

@@ -181,8 +181,7 @@ export class OutputFile {
   /**
    * Queues one line or piece (`complete: false` pieces get no newline, and the piece after them no
    * timestamp). Returns false when the caller should stop reading the child until onDrain, and
-   * after close() (the line is refused). A piece of 64 KB or more is kept, not copied, until it is
-   * written: do not change its bytes.
+   * after close() (the line is refused). The bytes are copied: the caller may reuse them at once.
    */
   write(line: Line): boolean {
     if (this.#closing) return false;
@@ -197,7 +196,8 @@ export class OutputFile {
 
   /**
    * Writes whole lines at once: `bytes` is lines as the child wrote them, each ended by its \n (the
-   * caller saw to it that none is longer than max_line). With timestamps, line by line.
+   * caller saw to it that none is longer than max_line). With timestamps, line by line. Copied,
+   * as write().
    */
   writeBlock(bytes: Buffer): boolean {
     if (this.#closing) return false;

@@ -1,7 +1,7 @@
 // The bounded in-memory queue between a child's pipe and its log file: a FIFO of bytes in 64 KB
-// chunks. A line is copied in when it is queued (one copy, no object per line) and written out from
-// the chunks as they stand, several per writev(2). A piece of 64 KB or more is queued as it is,
-// uncopied; the caller must not change it afterwards.
+// chunks of its own. Every piece is copied in when it is queued (no object per line, and nothing
+// of the caller's kept: a launcher reads every pipe into one reused buffer), and written out from
+// the chunks as they stand, several per writev(2). Emptied chunks are reused.
 //
 // Lines never hold \n (LineSplitter cuts there), and the queue ends each complete line with one, so
 // a \n in the queue is always a line end: that is how a batch is cut where a rotation is due, and
@@ -13,8 +13,6 @@ const CHUNK = 64 * 1024;
 /** Emptied chunks kept for reuse (a new 64 KB buffer per chunk costs the GC). */
 const SPARE = 8;
 const NEWLINE = Buffer.from('\n');
-/** A block at least this long is queued by reference (copying 200 MB cost ~40 ms of CPU). */
-const BLOCK_BY_REFERENCE = 4096;
 
 interface Chunk {
   readonly buffer: Buffer;
@@ -22,7 +20,7 @@ interface Chunk {
   start: number;
   /** Next byte to fill. */
   end: number;
-  /** Our own buffer, which more bytes may be copied into and which is reused once written. */
+  /** One of our chunks (reused once written), not the shared newline of endLineFirst. */
   readonly owned: boolean;
 }
 
@@ -106,8 +104,7 @@ export class OutputQueue {
   /**
    * Queues whole lines at once: `bytes` starts at a line start and ends with \n, each line in it
    * already ended by its \n (the pipe's bytes as they came). Returns false when they were dropped
-   * (each line counted), which happens only whole. A block of 4 KB or more is kept as it is,
-   * uncopied: the caller must not change it afterwards.
+   * (each line counted), which happens only whole.
    */
   pushBlock(bytes: Buffer): boolean {
     if (!this.#atLineStart || this.#dropping) throw new Error('OutputQueue.pushBlock: not at a line start');
@@ -117,15 +114,7 @@ export class OutputQueue {
       this.#dropped += lines;
       return false;
     }
-    if (bytes.length < BLOCK_BY_REFERENCE) {
-      this.#append(bytes);
-      return true;
-    }
-    // Kept as it is, uncopied: a block is a view of a pipe read that nobody writes to again.
-    this.#bytes += bytes.length;
-    this.#accepted += bytes.length;
-    this.#chunks.push({ buffer: bytes, start: 0, end: bytes.length, owned: false });
-    this.#tail = null;
+    this.#append(bytes);
     return true;
   }
 
@@ -210,25 +199,14 @@ export class OutputQueue {
   #append(bytes: Buffer): void {
     this.#bytes += bytes.length;
     this.#accepted += bytes.length;
-    if (bytes.length >= CHUNK) {
-      this.#chunks.push({ buffer: bytes, start: 0, end: bytes.length, owned: false });
-      this.#tail = null;
-      return;
-    }
-    let tail = this.#tail;
-    if (tail === null || tail.end === tail.buffer.length) tail = this.#newChunk();
-    const room = tail.buffer.length - tail.end;
-    if (bytes.length === 1) {
-      tail.buffer[tail.end++] = bytes[0] as number;
-    } else if (bytes.length <= room) {
-      tail.buffer.set(bytes, tail.end);
-      tail.end += bytes.length;
-    } else {
-      tail.buffer.set(bytes.subarray(0, room), tail.end);
-      tail.end += room;
-      const next = this.#newChunk();
-      next.buffer.set(bytes.subarray(room), 0);
-      next.end = bytes.length - room;
+    for (let at = 0; at < bytes.length;) {
+      let tail = this.#tail;
+      if (tail === null || tail.end === tail.buffer.length) tail = this.#newChunk();
+      const taken = Math.min(bytes.length - at, tail.buffer.length - tail.end);
+      if (taken === 1) tail.buffer[tail.end] = bytes[at] as number;
+      else bytes.copy(tail.buffer, tail.end, at, at + taken);
+      tail.end += taken;
+      at += taken;
     }
   }
 

@@ -4,7 +4,14 @@
 // wrote them: a Windows child's CRLF stays in its log file; whoever reads lines as text (the
 // console, a log probe) drops the CR. Reading pauses when a handler returns false, until the
 // stream is resumed (Child.resumeOutput).
+//
+// Two sources: Node's stdio pipe of a ChildProcess (a new buffer for every read), or a pipe the
+// launcher made itself (POSIX: libc.ts outputPipe), read with net.Socket's `onread` into one
+// buffer that every such pipe shares. Either way the handlers' bytes are valid only during the
+// call: a handler copies what it keeps (the log file's queue does). Reading 200 MB into fresh 64 KB
+// buffers cost the supervisor more in garbage collection than the copies do (performance.md).
 import type { ChildProcess } from 'node:child_process';
+import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { LineSplitter } from '../logging/line-splitter.js';
 import type { Child, ChildHandlers } from './types.js';
@@ -12,40 +19,66 @@ import type { Child, ChildHandlers } from './types.js';
 /** After the child exits, how long its output may still drain before the exit is reported anyway. */
 export const OUTPUT_GRACE_MS = 200;
 
+/** The size of one read from a pipe of our own: a pipe's default capacity on Linux. */
+const READ_SIZE = 64 * 1024;
+
 /**
- * Reads a spawned child's stdout and stderr into `handlers` (both piped) and reports its exit once
- * both have ended. `atExit` runs first: each platform kills there whatever the child left behind.
- * Returns what the Child offers of its stdio.
+ * The buffer every pipe of our own is read into. One is enough: an onread callback runs to its end
+ * before the next read, and nothing keeps a view of the buffer past its call.
+ */
+let sharedReadBuffer: Buffer | null = null;
+
+/** The read ends of a child's stdout and stderr pipes, when the launcher made the pipes. */
+export interface OutputFds {
+  readonly stdout: number;
+  readonly stderr: number;
+}
+
+/** One output stream being read: to resume after a pause, to give up on, and when it has ended. */
+interface OutputReader {
+  readonly stream: Readable;
+  readonly ended: Promise<void>;
+  resume(): void;
+}
+
+/**
+ * Reads a spawned child's stdout and stderr into `handlers` and reports its exit once both have
+ * ended: from `fds` when given (pipes of our own; the streams of `subprocess` are then null),
+ * else from the subprocess's stdio pipes. `atExit` runs first: each platform kills there whatever
+ * the child left behind. Returns what the Child offers of its stdio.
  */
 export function watchChild(
   subprocess: ChildProcess,
   maxLine: number,
   handlers: ChildHandlers,
   atExit: () => void,
+  fds: OutputFds | null = null,
 ): Pick<Child, 'write' | 'closeStdin' | 'resumeOutput'> {
   // Writing a stop text to a child that already exited fails with EPIPE: that is the child's
   // business (the step's timeout goes on), never an uncaught error in the supervisor.
   subprocess.stdin?.on('error', () => undefined);
-  const stdout = subprocess.stdout as Readable;
-  const stderr = subprocess.stderr as Readable;
-  const drained = [
-    readLines(stdout, 'stdout', maxLine, handlers),
-    readLines(stderr, 'stderr', maxLine, handlers),
-  ];
+  const readers =
+    fds === null
+      ? [
+          readStream(subprocess.stdout as Readable, 'stdout', maxLine, handlers),
+          readStream(subprocess.stderr as Readable, 'stderr', maxLine, handlers),
+        ]
+      : [
+          readPipe(fds.stdout, 'stdout', maxLine, handlers),
+          readPipe(fds.stderr, 'stderr', maxLine, handlers),
+        ];
   subprocess.once('exit', (code, signal) => {
     atExit();
     // What is left in the pipes is read now even if a slow log file asked for a pause: the child
     // is gone, so that is at most a pipe's worth (and the grace below), and the file's bounded
     // queue takes it or counts it as dropped.
-    stdout.resume();
-    stderr.resume();
+    for (const reader of readers) reader.resume();
     // A grandchild may hold stdout open long after the child is gone: wait for the output only
     // briefly, then report the exit and let go of the streams.
     const timer = setTimeout(() => {
-      stdout.destroy();
-      stderr.destroy();
+      for (const reader of readers) reader.stream.destroy();
     }, OUTPUT_GRACE_MS);
-    void Promise.all(drained).then(() => {
+    void Promise.all(readers.map((reader) => reader.ended)).then(() => {
       clearTimeout(timer);
       handlers.onExit(code, signal);
     });
@@ -54,52 +87,109 @@ export function watchChild(
     write: (text) => subprocess.stdin?.writable === true && subprocess.stdin.write(text),
     closeStdin: () => subprocess.stdin?.end(),
     resumeOutput: () => {
-      stdout.resume();
-      stderr.resume();
+      for (const reader of readers) reader.resume();
     },
   };
 }
 
 /**
- * Feeds each line to the handler, a line longer than `maxLine` bytes in pieces (never held whole);
- * resolves when the stream ends or is destroyed, after the last line without a newline.
+ * Feeds each line of a Node stream to the handlers, a line longer than `maxLine` bytes in pieces
+ * (never held whole); `ended` resolves when the stream ends or is destroyed, after the last line
+ * without a newline.
  */
-export function readLines(
+export function readStream(
   stream: Readable,
   name: 'stdout' | 'stderr',
   maxLine: number,
   handlers: ChildHandlers,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let paused = false;
+): OutputReader {
+  const lines = lineFeed(name, maxLine, handlers);
+  stream.on('data', (chunk: Buffer) => {
     // The rest of a chunk already read is still delivered; the next read waits for resume.
-    const pause = (ok: boolean) => {
-      if (!ok && !paused) {
-        paused = true;
-        stream.pause();
-      }
-    };
-    const splitter = new LineSplitter(
-      maxLine,
-      (line) => {
-        pause(handlers.onLine(name, line));
-      },
-      (bytes) => {
-        pause(handlers.onLines(name, bytes));
-      },
-    );
-    stream.on('data', (chunk: Buffer) => {
+    if (!lines.push(chunk)) stream.pause();
+  });
+  return {
+    stream,
+    ended: endOf(stream, lines),
+    resume: () => {
+      lines.paused = false;
+      stream.resume();
+    },
+  };
+}
+
+/**
+ * The same for the read end of a pipe of our own, `fd` (which the returned stream then owns and
+ * closes). Each read lands in the shared buffer; returning false from onread stops reading.
+ */
+export function readPipe(
+  fd: number,
+  name: 'stdout' | 'stderr',
+  maxLine: number,
+  handlers: ChildHandlers,
+): OutputReader {
+  const lines = lineFeed(name, maxLine, handlers);
+  sharedReadBuffer ??= Buffer.allocUnsafe(READ_SIZE);
+  const shared = sharedReadBuffer;
+  const options: SocketWithOnRead = {
+    fd,
+    readable: true,
+    writable: false,
+    onread: { buffer: shared, callback: (bytes) => lines.push(shared.subarray(0, bytes)) },
+  };
+  const stream = new net.Socket(options);
+  return {
+    stream,
+    ended: endOf(stream, lines),
+    resume: () => {
+      lines.paused = false;
+      // net.Socket starts reading again here even when onread stopped it (Node's own contract).
+      stream.resume();
+    },
+  };
+}
+
+/** Node takes `onread` in the Socket constructor too (net.md), which @types/node leaves out. */
+type SocketWithOnRead = net.SocketConstructorOpts & { readonly onread: net.OnReadOpts };
+
+interface LineFeed {
+  /** Splits a chunk into the handlers; false when a handler asked to pause (and none resumed). */
+  push(chunk: Buffer): boolean;
+  end(): void;
+  paused: boolean;
+}
+
+function lineFeed(name: 'stdout' | 'stderr', maxLine: number, handlers: ChildHandlers): LineFeed {
+  const feed: LineFeed = {
+    paused: false,
+    push: (chunk) => {
       splitter.push(chunk);
-    });
-    stream.on('resume', () => {
-      paused = false;
-    });
+      return !feed.paused;
+    },
+    end: () => {
+      splitter.end();
+    },
+  };
+  const splitter = new LineSplitter(
+    maxLine,
+    (line) => {
+      if (!handlers.onLine(name, line)) feed.paused = true;
+    },
+    (bytes) => {
+      if (!handlers.onLines(name, bytes)) feed.paused = true;
+    },
+  );
+  return feed;
+}
+
+/** Resolves when the stream ends, errs or is destroyed (close without end), after the last line. */
+function endOf(stream: Readable, lines: LineFeed): Promise<void> {
+  return new Promise((resolve) => {
     let ended = false;
-    // A destroyed stream (see OUTPUT_GRACE_MS) emits close but not end.
     const finish = () => {
       if (ended) return;
       ended = true;
-      splitter.end();
+      lines.end();
       resolve();
     };
     stream.once('end', finish);

@@ -274,4 +274,143 @@ describe.skipIf(process.platform === 'win32')('PosixLauncher', () => {
   });
 });
 
+/** The supervisor's open descriptors, by number, with what each is (a pipe, a socket, a file). */
+function ownFds(): Map<string, string> {
+  const dir = '/proc/self/fd';
+  const fds = new Map<string, string>();
+  for (const fd of fs.readdirSync(dir)) {
+    try {
+      fds.set(fd, fs.readlinkSync(path.join(dir, fd)));
+    } catch {
+      // the descriptor readdir itself used, gone by now
+    }
+  }
+  return fds;
+}
+
+/** The descriptors in `after` that `before` did not have (a leak, once everything has ended). */
+function newFds(before: Map<string, string>, after: Map<string, string>): string[] {
+  return [...after].filter(([fd, target]) => before.get(fd) !== target).map(([fd, t]) => `${fd} -> ${t}`);
+}
+
+describe.skipIf(process.platform !== 'linux')(
+  'PosixLauncher: output through pipes of its own (Linux)',
+  () => {
+    const emit = path.resolve('test/fixtures/emit.mjs');
+    const env = { PATH: process.env['PATH'] ?? '' };
+    const request = (command: string[]): SpawnRequest => ({
+      name: 'out',
+      command,
+      shell: false,
+      cwd: tmp,
+      env,
+      stdin: false,
+      maxLine: 1024 * 1024,
+    });
+
+    it('gives the child a pipe, not a socket, and no other child its ends (close-on-exec)', async () => {
+      const exits: Promise<unknown>[] = [];
+      const spawnSleeper = async () => {
+        let done: (v: unknown) => void = () => undefined;
+        exits.push(new Promise((resolve) => (done = resolve)));
+        const child = await launcher.spawn(request(['sleep', '30']), {
+          onLine: () => true,
+          onLines: () => true,
+          onExit: (code, signal) => {
+            done({ code, signal });
+          },
+        });
+        started.push(child.identity);
+        return child;
+      };
+      const inherited = ownFds(); // what the test runner itself passes on (not close-on-exec)
+      const first = await spawnSleeper();
+      const second = await spawnSleeper();
+      const fdsOf = (child: Child) =>
+        new Map(
+          fs
+            .readdirSync(`/proc/${child.pid}/fd`)
+            .map((fd) => [fd, fs.readlinkSync(`/proc/${child.pid}/fd/${fd}`)]),
+        );
+      const [a, b] = [fdsOf(first), fdsOf(second)];
+      for (const fds of [a, b]) {
+        expect(fds.get('1')).toMatch(/^pipe:\[\d+\]$/);
+        expect(fds.get('2')).toMatch(/^pipe:\[\d+\]$/);
+        expect(fds.get('1')).not.toBe(fds.get('2'));
+        // sleep opens nothing itself: beyond 0-2 only what the runner passed on to every child.
+        const extra = [...fds].filter(([fd]) => Number(fd) > 2);
+        expect(extra.filter(([fd, target]) => inherited.get(fd) !== target)).toEqual([]);
+      }
+      const pipesOf = (fds: Map<string, string>) => [fds.get('1'), fds.get('2')];
+      expect([...b.values()].filter((t) => pipesOf(a).includes(t))).toEqual([]);
+      expect([...a.values()].filter((t) => pipesOf(b).includes(t))).toEqual([]);
+      for (const child of [first, second]) launcher.signal(child, 'SIGKILL');
+      await Promise.all(exits);
+    });
+
+    it('leaves no descriptor open once a child has ended, nor after a spawn that failed', async () => {
+      const before = ownFds();
+      const p = await run(['--print', '5', '--exit', '0']);
+      await p.exit();
+      // The read ends close as their sockets close, a moment after the exit is reported.
+      await vi.waitFor(
+        () => {
+          expect(newFds(before, ownFds())).toEqual([]);
+        },
+        { timeout: 5_000, interval: 10 },
+      );
+      await expect(spawnError({ command: ['no-such-program-here'] })).resolves.toBeInstanceOf(SpawnError);
+      await expect(spawnError({ cwd: path.join(tmp, 'missing') })).resolves.toBeInstanceOf(SpawnError);
+      expect(newFds(before, ownFds())).toEqual([]);
+    });
+
+    it('stops reading while a handler asks to pause, and loses nothing over many pauses', async () => {
+      const lines = 50_000;
+      const width = 100;
+      let received = Buffer.alloc(0);
+      let calls = 0;
+      let pauses = 0;
+      let stillAtPause = 0;
+      let child: Child | null = null;
+      let done: (v: { code: number | null }) => void = () => undefined;
+      const exited = new Promise<{ code: number | null }>((resolve) => (done = resolve));
+      const take = (bytes: Buffer): boolean => {
+        // A copy: the launcher's buffer is reused once this returns.
+        received = Buffer.concat([received, bytes]);
+        if (++calls % 3 !== 0 || pauses === 10) return true;
+        pauses++;
+        const at = received.length;
+        // Nothing may arrive while paused; then resume, as the log file's onDrain does.
+        setTimeout(() => {
+          if (received.length === at) stillAtPause++;
+          child?.resumeOutput();
+        }, 20);
+        return false;
+      };
+      child = await launcher.spawn(
+        request([process.execPath, emit, 'numbered', String(lines), String(width)]),
+        {
+          onLine: (_stream, line) =>
+            take(Buffer.concat([line.bytes, Buffer.from(line.complete ? '\n' : '')])),
+          onLines: (_stream, bytes) => take(bytes),
+          onExit: (code) => {
+            done({ code });
+          },
+        },
+      );
+      started.push(child.identity);
+      expect(await exited).toEqual({ code: 0 });
+      expect(pauses).toBe(10);
+      expect(stillAtPause).toBe(10);
+      expect(received.length).toBe(lines * width);
+      const numbers = received
+        .toString('latin1')
+        .split('\n')
+        .slice(0, -1)
+        .map((line) => Number(line.slice(0, 10)));
+      expect(numbers).toEqual(Array.from({ length: lines }, (_, i) => i));
+    });
+  },
+);
+
 export type { Child };

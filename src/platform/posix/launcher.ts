@@ -13,7 +13,7 @@ import type { EventEmitter } from 'node:events';
 import { spawn as spawnChild } from 'node:child_process';
 import { execa } from 'execa';
 import { watchChild } from '../read-lines.js';
-import { groupExists } from './libc.js';
+import { groupExists, outputPipe, type PipeEnds } from './libc.js';
 import {
   SpawnError,
   type Child,
@@ -56,20 +56,45 @@ export class PosixLauncher implements ProcessLauncher {
     // made starting 200 children 1.56× and stopping them 2.9× the bare spawn; without it, 0.97× and
     // 1.5× (npm run bench, docs/design/performance.md). Nothing of execa's is needed here: the
     // exit code, the signal and the lines are read directly.
-    const subprocess = spawnChild(file, args, {
-      cwd: request.cwd,
-      env: request.env,
-      shell: request.shell ? '/bin/sh' : false,
-      detached: true,
-      stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
+    // stdout and stderr through pipes of our own where we can make them (Linux), read into one
+    // shared buffer (read-lines.ts); else Node's stdio pipes.
+    const pipes = outputPipes();
+    let subprocess: ReturnType<typeof spawnChild>;
+    try {
+      subprocess = spawnChild(file, args, {
+        cwd: request.cwd,
+        env: request.env,
+        shell: request.shell ? '/bin/sh' : false,
+        detached: true,
+        stdio: [
+          request.stdin ? 'pipe' : 'ignore',
+          pipes?.stdout.write ?? 'pipe',
+          pipes?.stderr.write ?? 'pipe',
+        ],
+      });
+    } finally {
+      // The child has its copies now (or never will): ours would keep its output from ending.
+      if (pipes !== null) closeAll([pipes.stdout.write, pipes.stderr.write]);
+    }
     this.#track(subprocess);
-    const pid = await spawned(subprocess, request);
+    let pid: number;
+    try {
+      pid = await spawned(subprocess, request);
+    } catch (error) {
+      if (pipes !== null) closeAll([pipes.stdout.read, pipes.stderr.read]);
+      throw error;
+    }
     const identity = identify(pid) ?? { pid, startTime: -1 };
     // No orphans: whatever the child left in its process group dies with it.
-    const stdio = watchChild(subprocess, request.maxLine, handlers, () => {
-      killGroupLeftovers(pid);
-    });
+    const stdio = watchChild(
+      subprocess,
+      request.maxLine,
+      handlers,
+      () => {
+        killGroupLeftovers(pid);
+      },
+      pipes === null ? null : { stdout: pipes.stdout.read, stderr: pipes.stderr.read },
+    );
     return { pid, identity, ...stdio };
   }
 
@@ -151,6 +176,27 @@ function common(o: {
     reject: false,
     cleanup: false,
   } as const;
+}
+
+/**
+ * A pipe for each of a child's stdout and stderr, or null where corral cannot make them (off
+ * Linux). A failure to make one (out of descriptors) is the spawn's failure.
+ */
+function outputPipes(): { stdout: PipeEnds; stderr: PipeEnds } | null {
+  const stdout = outputPipe();
+  if (stdout === null) return null;
+  try {
+    const stderr = outputPipe();
+    if (stderr === null) throw new Error('pipe2 worked once, then was not there');
+    return { stdout, stderr };
+  } catch (error) {
+    closeAll([stdout.read, stdout.write]);
+    throw error;
+  }
+}
+
+function closeAll(fds: readonly number[]): void {
+  for (const fd of fds) fs.closeSync(fd);
 }
 
 /** Resolves with the pid once the child runs; rejects with a SpawnError when it cannot start. */

@@ -11,6 +11,8 @@ import type * as Koffi from 'koffi';
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
 const WNOHANG = 1;
+/** O_CLOEXEC on Linux for x86-64 and arm64 (<asm-generic/fcntl.h>), the architectures Node ships for. */
+const O_CLOEXEC = 0o2000000;
 
 /** How a reaped process ended: exactly one of the two is set, as in a child_process 'exit' event. */
 export interface WaitResult {
@@ -38,6 +40,8 @@ interface Libc {
   readonly strerror: (errnum: number) => string;
   /** Null off Linux, where the symbol does not exist and declaring it would throw. */
   readonly prctl: Prctl | null;
+  /** Null off Linux (macOS has no pipe2). */
+  readonly pipe2: ((fds: number[], flags: number) => number) | null;
 }
 
 interface Prctl {
@@ -73,6 +77,10 @@ function libc(): Libc {
             ) as Prctl['get'],
           }
         : null,
+    pipe2:
+      process.platform === 'linux'
+        ? (lib.func('int pipe2(_Out_ int *fds, int flags)') as NonNullable<Libc['pipe2']>)
+        : null,
   };
   return loaded;
 }
@@ -92,11 +100,6 @@ function prctlOf(what: string): Prctl {
 }
 
 /**
- * Makes this process the reaper of its orphaned descendants: a grandchild whose parent dies is
- * reparented here instead of to init, so it stays findable below corral (PR_SET_CHILD_SUBREAPER).
- * Not inherited by children. Adopted orphans become zombies here unless reaped (see reaper.ts).
- */
-/**
  * Whether process group `pgid` still has a member: kill(-pgid, 0). process.kill does the same but
  * throws for the usual answer, ESRCH, and building that error cost ~8 µs, once per child exit.
  */
@@ -106,6 +109,35 @@ export function groupExists(pgid: number): boolean {
   return koffi.errno() !== os.constants.errno.ESRCH;
 }
 
+/** The two ends of a pipe, as file descriptors. */
+export interface PipeEnds {
+  readonly read: number;
+  readonly write: number;
+}
+
+/**
+ * A pipe for a child's stdout or stderr, both ends close-on-exec: the child receives the write end
+ * through dup2, which clears the flag on its copy, and no other child spawned meanwhile inherits
+ * either end. Null where pipe2 does not exist (off Linux): the caller uses Node's stdio pipes.
+ * Why corral makes its own: docs/design/performance.md ("Session 5").
+ */
+export function outputPipe(): PipeEnds | null {
+  if (process.platform !== 'linux') return null;
+  const { pipe2, koffi } = libc();
+  if (pipe2 === null) return null;
+  const fds = [-1, -1];
+  if (pipe2(fds, O_CLOEXEC) === -1) {
+    const errno = koffi.errno();
+    throw new LibcError('pipe2', errno, `pipe2() for a child's output failed: ${describeErrno(errno)}`);
+  }
+  return { read: fds[0] ?? -1, write: fds[1] ?? -1 };
+}
+
+/**
+ * Makes this process the reaper of its orphaned descendants: a grandchild whose parent dies is
+ * reparented here instead of to init, so it stays findable below corral (PR_SET_CHILD_SUBREAPER).
+ * Not inherited by children. Adopted orphans become zombies here unless reaped (see reaper.ts).
+ */
 export function setChildSubreaper(): void {
   const prctl = prctlOf('setChildSubreaper');
   if (prctl.set(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) === -1) {

@@ -6,11 +6,14 @@ function split(
   maxLine = 1024,
   end = true,
 ): { text: string; complete: boolean }[] {
-  const out: Line[] = [];
-  const s = new LineSplitter(maxLine, (l) => out.push(l));
+  const out: { text: string; complete: boolean }[] = [];
+  // Read at once: the bytes are valid during the call only.
+  const s = new LineSplitter(maxLine, (l: Line) =>
+    out.push({ text: l.bytes.toString('latin1'), complete: l.complete }),
+  );
   for (const c of chunks) s.push(typeof c === 'string' ? Buffer.from(c) : c);
   if (end) s.end();
-  return out.map((l) => ({ text: l.bytes.toString('latin1'), complete: l.complete }));
+  return out;
 }
 
 describe('LineSplitter', () => {
@@ -56,10 +59,34 @@ describe('LineSplitter', () => {
   it('passes invalid UTF-8 and NUL bytes through as they came', () => {
     const raw = Buffer.from([0x66, 0xff, 0x00, 0xc3, 0x0a, 0xe2, 0x82]);
     const out: Buffer[] = [];
-    const s = new LineSplitter(1024, (l) => out.push(l.bytes));
+    const s = new LineSplitter(1024, (l) => out.push(Buffer.from(l.bytes)));
     s.push(raw);
     s.end();
     expect(out).toEqual([Buffer.from([0x66, 0xff, 0x00, 0xc3]), Buffer.from([0xe2, 0x82])]);
+  });
+
+  it('keeps no view of a chunk: the caller may overwrite it as soon as push returns', () => {
+    // As read-lines.ts does: every read lands in the same buffer.
+    const text = Array.from({ length: 200 }, (_, i) => `line ${i} ${'y'.repeat(i % 77)}`).join('\n') + '\n';
+    for (const withBlocks of [false, true]) {
+      for (const size of [1, 7, 64, 333]) {
+        const out: string[] = [];
+        const shared = Buffer.alloc(size);
+        const s = new LineSplitter(
+          50,
+          (l) => out.push(`${l.bytes.toString('latin1')}${l.complete ? '\n' : ''}`),
+          withBlocks ? (bytes) => out.push(bytes.toString('latin1')) : undefined,
+        );
+        const bytes = Buffer.from(text, 'latin1');
+        for (let at = 0; at < bytes.length; at += size) {
+          const n = bytes.copy(shared, 0, at, at + size);
+          s.push(shared.subarray(0, n));
+          shared.fill(0x3f); // what the next read would do to it
+        }
+        s.end();
+        expect(out.join('')).toBe(text); // pieces of a long line join back up
+      }
+    }
   });
 
   it('refuses a cap that is not a positive whole number', () => {
