@@ -19,8 +19,17 @@ import type { Child, ChildHandlers } from './types.js';
 /** After the child exits, how long its output may still drain before the exit is reported anyway. */
 export const OUTPUT_GRACE_MS = 200;
 
-/** The size of one read from a pipe of our own: a pipe's default capacity on Linux. */
-const READ_SIZE = 64 * 1024;
+/**
+ * The most one read from a pipe of our own takes (less when log.max_line is smaller, so that a
+ * read can always go to the file as one block). More than a pipe holds at first (64 KB): a busy
+ * pipe is made larger (OutputFds.grow).
+ */
+const READ_SIZE = 256 * 1024;
+/**
+ * A read this long (half a default pipe) means a child that writes a lot at once: its pipe is made
+ * larger. (Not a whole 64 KB: a child writing 64 KB blocks is read as it writes them, a little less.)
+ */
+const BUSY_READ = 32 * 1024;
 
 /**
  * The buffer every pipe of our own is read into. One is enough: an onread callback runs to its end
@@ -32,6 +41,11 @@ let sharedReadBuffer: Buffer | null = null;
 export interface OutputFds {
   readonly stdout: number;
   readonly stderr: number;
+  /**
+   * Called once for a pipe whose read came back full or nearly (BUSY_READ): the launcher may make it larger,
+   * so that a child that writes a lot blocks less often and each read takes more.
+   */
+  readonly grow: (fd: number) => void;
 }
 
 /** One output stream being read: to resume after a pause, to give up on, and when it has ended. */
@@ -64,8 +78,8 @@ export function watchChild(
           readStream(subprocess.stderr as Readable, 'stderr', maxLine, handlers),
         ]
       : [
-          readPipe(fds.stdout, 'stdout', maxLine, handlers),
-          readPipe(fds.stderr, 'stderr', maxLine, handlers),
+          readPipe(fds.stdout, 'stdout', maxLine, handlers, fds.grow),
+          readPipe(fds.stderr, 'stderr', maxLine, handlers, fds.grow),
         ];
   subprocess.once('exit', (code, signal) => {
     atExit();
@@ -127,15 +141,26 @@ export function readPipe(
   name: 'stdout' | 'stderr',
   maxLine: number,
   handlers: ChildHandlers,
+  grow: (fd: number) => void,
 ): OutputReader {
   const lines = lineFeed(name, maxLine, handlers);
   sharedReadBuffer ??= Buffer.allocUnsafe(READ_SIZE);
-  const shared = sharedReadBuffer;
+  const buffer = sharedReadBuffer.subarray(0, Math.min(READ_SIZE, maxLine));
+  let grown = false;
   const options: SocketWithOnRead = {
     fd,
     readable: true,
     writable: false,
-    onread: { buffer: shared, callback: (bytes) => lines.push(shared.subarray(0, bytes)) },
+    onread: {
+      buffer,
+      callback: (bytes) => {
+        if (bytes >= BUSY_READ && !grown) {
+          grown = true;
+          grow(fd);
+        }
+        return lines.push(buffer.subarray(0, bytes));
+      },
+    },
   };
   const stream = new net.Socket(options);
   return {

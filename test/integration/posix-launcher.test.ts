@@ -5,6 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { PosixLauncher } from '../../src/platform/posix/launcher.js';
+import { outputPipe, pipeSize } from '../../src/platform/posix/libc.js';
+import { readPipe } from '../../src/platform/read-lines.js';
 import { identify, isAlive, listProcesses, type ProcessIdentity } from '../../src/platform/posix/proc.js';
 import { SpawnError, type Child, type SpawnRequest } from '../../src/platform/types.js';
 
@@ -293,6 +295,20 @@ function newFds(before: Map<string, string>, after: Map<string, string>): string
   return [...after].filter(([fd, target]) => before.get(fd) !== target).map(([fd, t]) => `${fd} -> ${t}`);
 }
 
+/** Our read ends of the pipes that are a child's stdout and stderr (found by pipe inode). */
+function readEndsOf(pid: number): { stdout: number; stderr: number } {
+  const mine = ownFds();
+  const ourEnd = (target: string): number => {
+    const found = [...mine].find(([, t]) => t === target);
+    if (found === undefined) throw new Error(`no descriptor here reads ${target}`);
+    return Number(found[0]);
+  };
+  return {
+    stdout: ourEnd(fs.readlinkSync(`/proc/${pid}/fd/1`)),
+    stderr: ourEnd(fs.readlinkSync(`/proc/${pid}/fd/2`)),
+  };
+}
+
 describe.skipIf(process.platform !== 'linux')(
   'PosixLauncher: output through pipes of its own (Linux)',
   () => {
@@ -364,10 +380,54 @@ describe.skipIf(process.platform !== 'linux')(
       expect(newFds(before, ownFds())).toEqual([]);
     });
 
+    it('asks to grow a pipe whose read comes back large, and no other', async () => {
+      const grown: number[] = [];
+      const [busy, quiet] = [outputPipe(), outputPipe()];
+      if (busy === null || quiet === null) throw new Error('no pipe2 on Linux?');
+      // Written before anything reads: the first read takes all 60 KB at once.
+      fs.writeSync(busy.write, Buffer.alloc(60_000, 0x61));
+      fs.writeSync(busy.write, '\n');
+      fs.writeSync(quiet.write, 'one line\n');
+      fs.closeSync(busy.write);
+      fs.closeSync(quiet.write);
+      const handlers = { onLine: () => true, onLines: () => true, onExit: () => undefined };
+      const readers = [busy, quiet].map((p) =>
+        readPipe(p.read, 'stdout', 1024 * 1024, handlers, (fd) => grown.push(fd)),
+      );
+      await Promise.all(readers.map((reader) => reader.ended));
+      expect(grown).toEqual([busy.read]);
+    });
+
+    it("makes a busy child's stdout pipe 1 MB and leaves its quiet stderr at the default", async () => {
+      let done: (v: unknown) => void = () => undefined;
+      const exited = new Promise((resolve) => (done = resolve));
+      const sizes = { stdout: 0, stderr: 0 };
+      let ours: { stdout: number; stderr: number } | null = null;
+      const child = await launcher.spawn(
+        request([process.execPath, emit, 'numbered', String(100_000), '100']), // 10 MB
+        {
+          onLine: () => true,
+          onLines: () => {
+            ours ??= readEndsOf(child.pid);
+            sizes.stdout = pipeSize(ours.stdout) ?? -1;
+            sizes.stderr = pipeSize(ours.stderr) ?? -1;
+            return true;
+          },
+          onExit: (code, signal) => {
+            done({ code, signal });
+          },
+        },
+      );
+      started.push(child.identity);
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(sizes).toEqual({ stdout: 1024 * 1024, stderr: 64 * 1024 });
+    });
+
     it('stops reading while a handler asks to pause, and loses nothing over many pauses', async () => {
-      const lines = 50_000;
+      const lines = 100_000;
       const width = 100;
-      let received = Buffer.alloc(0);
+      const parts: Buffer[] = [];
+      let total = 0;
       let calls = 0;
       let pauses = 0;
       let stillAtPause = 0;
@@ -375,16 +435,19 @@ describe.skipIf(process.platform !== 'linux')(
       let done: (v: { code: number | null }) => void = () => undefined;
       const exited = new Promise<{ code: number | null }>((resolve) => (done = resolve));
       const take = (bytes: Buffer): boolean => {
-        // A copy: the launcher's buffer is reused once this returns.
-        received = Buffer.concat([received, bytes]);
-        if (++calls % 3 !== 0 || pauses === 10) return true;
+        parts.push(Buffer.from(bytes)); // a copy: the launcher's buffer is reused once this returns
+        total += bytes.length;
+        if (++calls % 2 !== 0 || pauses === 10) return true;
         pauses++;
-        const at = received.length;
-        // Nothing may arrive while paused; then resume, as the log file's onDrain does.
-        setTimeout(() => {
-          if (received.length === at) stillAtPause++;
-          child?.resumeOutput();
-        }, 20);
+        // Nothing may arrive while paused (the rest of the read under way still does, at once);
+        // then resume, as the log file's onDrain does.
+        setImmediate(() => {
+          const at = total;
+          setTimeout(() => {
+            if (total === at) stillAtPause++;
+            child?.resumeOutput();
+          }, 20);
+        });
         return false;
       };
       child = await launcher.spawn(
@@ -402,6 +465,7 @@ describe.skipIf(process.platform !== 'linux')(
       expect(await exited).toEqual({ code: 0 });
       expect(pauses).toBe(10);
       expect(stillAtPause).toBe(10);
+      const received = Buffer.concat(parts);
       expect(received.length).toBe(lines * width);
       const numbers = received
         .toString('latin1')

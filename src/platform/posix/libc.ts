@@ -13,6 +13,9 @@ const PR_GET_CHILD_SUBREAPER = 37;
 const WNOHANG = 1;
 /** O_CLOEXEC on Linux for x86-64 and arm64 (<asm-generic/fcntl.h>), the architectures Node ships for. */
 const O_CLOEXEC = 0o2000000;
+/** fcntl commands of Linux pipes (<linux/fcntl.h>: F_LINUX_SPECIFIC_BASE 1024 + 7, + 8). */
+const F_SETPIPE_SZ = 1031;
+const F_GETPIPE_SZ = 1032;
 
 /** How a reaped process ended: exactly one of the two is set, as in a child_process 'exit' event. */
 export interface WaitResult {
@@ -42,6 +45,8 @@ interface Libc {
   readonly prctl: Prctl | null;
   /** Null off Linux (macOS has no pipe2). */
   readonly pipe2: ((fds: number[], flags: number) => number) | null;
+  /** Variadic, as declared in C: the optional argument comes as a type and a value ('int', n). */
+  readonly fcntl: (fd: number, cmd: number, ...typedArgs: (string | number)[]) => number;
 }
 
 interface Prctl {
@@ -77,6 +82,7 @@ function libc(): Libc {
             ) as Prctl['get'],
           }
         : null,
+    fcntl: lib.func('int fcntl(int fd, int cmd, ...)') as Libc['fcntl'],
     pipe2:
       process.platform === 'linux'
         ? (lib.func('int pipe2(_Out_ int *fds, int flags)') as NonNullable<Libc['pipe2']>)
@@ -131,6 +137,23 @@ export function outputPipe(): PipeEnds | null {
     throw new LibcError('pipe2', errno, `pipe2() for a child's output failed: ${describeErrno(errno)}`);
   }
   return { read: fds[0] ?? -1, write: fds[1] ?? -1 };
+}
+
+/**
+ * Asks for a pipe of `bytes` (Linux, F_SETPIPE_SZ), best effort: returns the capacity it has
+ * afterwards, or null when it was refused, as it is past /proc/sys/fs/pipe-max-size or once the
+ * user's pipes together pass pipe-user-pages-soft (then the pipe keeps its size and works as before).
+ */
+export function growPipe(fd: number, bytes: number): number | null {
+  const { fcntl } = libc();
+  const size = fcntl(fd, F_SETPIPE_SZ, 'int', bytes);
+  return size === -1 ? null : size;
+}
+
+/** A pipe's capacity in bytes (F_GETPIPE_SZ), or null if `fd` is not a pipe. */
+export function pipeSize(fd: number): number | null {
+  const size = libc().fcntl(fd, F_GETPIPE_SZ);
+  return size === -1 ? null : size;
 }
 
 /**
