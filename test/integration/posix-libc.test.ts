@@ -3,7 +3,7 @@
 // otherwise adopt every orphan of every test it runs. The host runs the compiled modules, so build
 // first (`npm test` does; alone: `npm run build && npx vitest run test/integration/posix-libc`).
 // Nothing here sleeps: every wait is for a line or an exit, under a deadline.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -137,6 +137,31 @@ describe.skipIf(!linux)('a child subreaper running the orphan reaper', () => {
         throw new Error(`${built} is missing or older than ${source}: run \`npm run build\` first`);
       }
     }
+  });
+
+  it('says what to do when a pipe for a child cannot be made for want of descriptors', () => {
+    // In a Node of its own with a low limit: koffi is loaded by a first pipe, then every free
+    // descriptor but one is taken, and pipe2 needs two.
+    const script = [
+      `import fs from 'node:fs';`,
+      `import { outputPipe } from ${JSON.stringify(path.resolve('dist/platform/posix/libc.js'))};`,
+      `outputPipe();`,
+      `const held = [];`,
+      `try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch {}`,
+      `fs.closeSync(held.pop());`,
+      `try { outputPipe(); console.log('made a pipe'); } catch (e) { console.log(e.message); }`,
+    ].join('\n');
+    const out = execFileSync(
+      'sh',
+      ['-c', 'ulimit -n 64 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(out.trim()).toBe(
+      "pipe2() for a child's output failed: EMFILE (Too many open files): too many files open; raise the " +
+        'limit (ulimit -n, or LimitNOFILE= in a systemd unit)',
+    );
   });
 
   it('loads koffi only on first use, and is a subreaper only after setChildSubreaper', async () => {

@@ -134,7 +134,16 @@ export function outputPipe(): PipeEnds | null {
   const fds = [-1, -1];
   if (pipe2(fds, O_CLOEXEC) === -1) {
     const errno = koffi.errno();
-    throw new LibcError('pipe2', errno, `pipe2() for a child's output failed: ${describeErrno(errno)}`);
+    const { EMFILE, ENFILE } = os.constants.errno;
+    const hint =
+      errno === EMFILE || errno === ENFILE
+        ? ': too many files open; raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit)'
+        : '';
+    throw new LibcError(
+      'pipe2',
+      errno,
+      `pipe2() for a child's output failed: ${describeErrno(errno)}${hint}`,
+    );
   }
   return { read: fds[0] ?? -1, write: fds[1] ?? -1 };
 }
