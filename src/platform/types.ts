@@ -34,6 +34,11 @@ export interface OutputLine {
   readonly complete: boolean;
 }
 
+/**
+ * What a launcher calls with a child's output and exit. The bytes given to onLine and onLines are
+ * valid only during the call (a launcher may read every child into one reused buffer): a handler
+ * copies whatever it keeps.
+ */
 export interface ChildHandlers {
   /**
    * A line (or piece) of output. Returning false asks the launcher to stop reading that child's

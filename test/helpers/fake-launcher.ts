@@ -90,10 +90,17 @@ export class FakeLauncher implements ProcessLauncher {
     });
   }
 
-  /** Makes the child of `name` print one line (bytes as given, complete). */
+  /**
+   * Makes the child of `name` print one line (bytes as given, complete). As a real launcher may,
+   * it passes a buffer it overwrites once the handler returns: whoever kept it sees '?'s.
+   */
   print(name: string, stream: 'stdout' | 'stderr', bytes: Buffer): boolean {
     for (const live of this.#live.values()) {
-      if (live.name === name) return live.handlers.onLine(stream, { bytes, complete: true });
+      if (live.name !== name) continue;
+      const scratch = Buffer.from(bytes);
+      const ok = live.handlers.onLine(stream, { bytes: scratch, complete: true });
+      scratch.fill(0x3f);
+      return ok;
     }
     throw new Error(`no running child named ${name}`);
   }
