@@ -100,7 +100,9 @@ describe.runIf(wineRequested)('WindowsLauncher under Wine', { timeout: SCENARIO_
   it('runs a batch file with quoted arguments, and Ctrl+C ends it promptly', async () => {
     const r = await runScenario(wine, 'batch', SCENARIO_MS);
     const batch = r.get('batch');
-    expect(batch?.['lines']).toEqual(expect.arrayContaining(['ARGS "a b" "c&d"', 'GOT bat SIGINT']));
+    expect(batch?.['lines'], JSON.stringify(batch)).toEqual(
+      expect.arrayContaining(['ARGS "a b" "c&d"', 'GOT bat SIGINT']),
+    );
     expect(batch?.['ms']).toBeLessThan(5_000);
     expect(r.get('refused')).toMatchObject({ name: 'SpawnError' });
     expect(r.get('refused')?.['message']).toContain('"%"');
