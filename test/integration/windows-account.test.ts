@@ -7,8 +7,7 @@ import { findWine, runScenario, stageApp, wineRequested, type Wine } from '../wi
 describe.runIf(wineRequested)('the account corral runs as, under Wine', { timeout: 70_000 }, () => {
   let wine: Wine;
   beforeAll(() => {
-    wine = findWine();
-    stageApp(wine);
+    wine = stageApp(findWine());
   });
 
   it("reads the user's SID from the process token, the same SID the user's name looks up to", async () => {

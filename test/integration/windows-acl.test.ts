@@ -13,8 +13,7 @@ describe.runIf(wineRequested)(
   () => {
     let wine: Wine;
     beforeAll(() => {
-      wine = findWine();
-      stageApp(wine);
+      wine = stageApp(findWine());
     });
 
     it('flags a world-writable file for Everyone and passes a file only its owner may write', async () => {

@@ -19,8 +19,7 @@ const SCENARIO_MS = 60_000;
 describe.runIf(wineRequested)('WindowsLauncher under Wine', { timeout: SCENARIO_MS + 10_000 }, () => {
   let wine: Wine;
   beforeAll(() => {
-    wine = findWine();
-    stageApp(wine);
+    wine = stageApp(findWine());
   });
 
   it('spawns a child, passes its stdout and stderr on line by line, then its exit code', async () => {

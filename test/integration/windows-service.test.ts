@@ -42,8 +42,7 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
   const started = Date.now();
 
   beforeAll(() => {
-    wine = findWine();
-    stageApp(wine);
+    wine = stageApp(findWine());
     serviceApp = stageServiceApp(wine);
   });
 
@@ -476,7 +475,8 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
 
 /** Installs corral where Windows Node can run it as a service: see the header. */
 function stageServiceApp(wine: Wine): string {
-  const target = path.join(path.dirname(wine.app), 'service-app');
+  // Beside the staged folders, in the set-up's app folder (wine.app is <app>/staged/<hash>).
+  const target = path.join(wine.app, '..', '..', 'service-app');
   fs.rmSync(target, { recursive: true, force: true });
   fs.mkdirSync(path.join(target, 'bin'), { recursive: true });
   fs.mkdirSync(path.join(target, 'node_modules'));

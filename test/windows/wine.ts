@@ -3,6 +3,7 @@
 // scenario under Wine and reads what it reported. vitest itself cannot run inside Windows Node
 // (../../../shared/WINDOWS-UNDER-WINE.md), so the assertions live on this side.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,22 +69,72 @@ function readEnvFile(file: string): Record<string, string> {
   return vars;
 }
 
-/** Copies the built dist/, the scenarios and the fixture child into the app folder (needs npm run build). */
-export function stageApp(wine: Wine): void {
-  const dist = path.join(repo, 'dist', 'platform', 'windows', 'launcher.js');
-  if (!fs.existsSync(dist)) throw new Error(`${dist} is missing: run npm run build first`);
-  fs.rmSync(path.join(wine.app, 'dist'), { recursive: true, force: true });
-  fs.cpSync(path.join(repo, 'dist'), path.join(wine.app, 'dist'), { recursive: true });
-  fs.mkdirSync(path.join(wine.app, 'test', 'fixtures'), { recursive: true });
-  fs.rmSync(path.join(wine.app, 'test', 'windows'), { recursive: true, force: true });
-  fs.mkdirSync(path.join(wine.app, 'test', 'windows'));
-  for (const file of fs.readdirSync(path.join(repo, 'test', 'windows')).filter((f) => f.endsWith('.mjs'))) {
-    fs.copyFileSync(path.join(repo, 'test', 'windows', file), path.join(wine.app, 'test', 'windows', file));
+/** Staged copies not used for this long are removed when another is staged. */
+const STAGED_KEEP_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Copies the built dist/, the scenarios and the fixture child where Windows Node runs them (needs
+ * npm run build), and returns the set-up with `app` pointing there. The copy goes to a folder named
+ * by a hash of its contents, made under a temporary name and renamed into place, and is never
+ * changed afterwards: the Wine test files run in parallel, and restaging one shared folder (as this
+ * did) deleted modules that a scenario of another file was about to load, such as the Ctrl+C
+ * helper. The same contents are staged once; another checkout gets a folder of its own.
+ */
+export function stageApp(wine: Wine): Wine {
+  const dist = path.join(repo, 'dist');
+  if (!fs.existsSync(path.join(dist, 'platform', 'windows', 'launcher.js'))) {
+    throw new Error(`${dist}/platform/windows/launcher.js is missing: run npm run build first`);
   }
-  fs.copyFileSync(
-    path.join(repo, 'test', 'fixtures', 'child.mjs'),
-    path.join(wine.app, 'test', 'fixtures', 'child.mjs'),
-  );
+  const files = [
+    ...filesUnder(dist).map((f) => path.join('dist', f)),
+    ...fs
+      .readdirSync(path.join(repo, 'test', 'windows'))
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => path.join('test', 'windows', f)),
+    path.join('test', 'fixtures', 'child.mjs'),
+  ].sort();
+  const hash = createHash('sha256');
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(fs.readFileSync(path.join(repo, file)))
+      .update('\0');
+  const root = path.join(wine.app, 'staged');
+  const target = path.join(root, hash.digest('hex').slice(0, 16));
+  fs.mkdirSync(root, { recursive: true });
+  if (!fs.existsSync(target)) {
+    const temp = fs.mkdtempSync(path.join(root, '.staging-'));
+    for (const file of files) {
+      fs.mkdirSync(path.dirname(path.join(temp, file)), { recursive: true });
+      fs.copyFileSync(path.join(repo, file), path.join(temp, file));
+    }
+    // The win32 koffi stays where the set-up installed it (module resolution walks up to it too).
+    fs.symlinkSync(path.join(wine.app, 'node_modules'), path.join(temp, 'node_modules'));
+    try {
+      fs.renameSync(temp, target);
+    } catch (error) {
+      fs.rmSync(temp, { recursive: true, force: true });
+      if (!fs.existsSync(target)) throw error; // else another test file staged the same first
+    }
+  }
+  const now = new Date();
+  fs.utimesSync(target, now, now);
+  for (const entry of fs.readdirSync(root)) {
+    const other = path.join(root, entry);
+    if (other !== target && now.getTime() - fs.statSync(other).mtimeMs > STAGED_KEEP_MS) {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  }
+  return { ...wine, app: target };
+}
+
+/** Every file below `dir`, as paths relative to it. */
+function filesUnder(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)));
 }
 
 /** A Unix path as Windows programs under Wine see it: drive Z: is the Unix root. */
