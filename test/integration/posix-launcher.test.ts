@@ -377,6 +377,9 @@ describe.skipIf(process.platform !== 'linux')(
       );
       await expect(spawnError({ command: ['no-such-program-here'] })).resolves.toBeInstanceOf(SpawnError);
       await expect(spawnError({ cwd: path.join(tmp, 'missing') })).resolves.toBeInstanceOf(SpawnError);
+      // Refused by Node before spawning: a NUL byte in the environment.
+      const nul = await spawnError({ command: ['true'], env: { PATH: '/bin:/usr/bin', BAD: 'a\0b' } });
+      expect(nul.message).toContain('null bytes');
       expect(newFds(before, ownFds())).toEqual([]);
     });
 

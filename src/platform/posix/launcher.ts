@@ -72,6 +72,10 @@ export class PosixLauncher implements ProcessLauncher {
           pipes?.stderr.write ?? 'pipe',
         ],
       });
+    } catch (error) {
+      // Refused before anything started (an argument Node will not pass, such as a NUL byte).
+      if (pipes !== null) closeAll([pipes.stdout.read, pipes.stderr.read]);
+      throw error;
     } finally {
       // The child has its copies now (or never will): ours would keep its output from ending.
       if (pipes !== null) closeAll([pipes.stdout.write, pipes.stderr.write]);
