@@ -2,30 +2,22 @@
 // one each (`separate`), as output-files.ts names them. The supervisor makes one per process, feeds
 // it the LineSplitter's lines, pauses a pipe whose write() returned false until onDrain, and closes
 // it when the process is removed or corral stops.
-import type { Clock } from '../core/clock.js';
 import type { OutputSpec } from '../manifest/spec.js';
 import type { Line } from './line-splitter.js';
 import { fileSetsOf, stemOf } from './output-files.js';
-import type { OutputFs } from './output-fs.js';
-import { OutputFile, type OutputIntervals, type OutputLimits } from './output-file.js';
+import { OutputFile, type OutputFileOptions } from './output-file.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
-export interface ProcessOutputOptions {
-  readonly dir: string;
+/**
+ * What each of the process's files takes (limits are per file; onDrain: a file that asked to pause
+ * has room again, so both pipes may be read), with the process's name and output spec in place of
+ * a file's stem, timestamps and rotation.
+ */
+export type ProcessOutputOptions = Omit<OutputFileOptions, 'stem' | 'timestamps' | 'rotation'> & {
   readonly name: string;
   readonly output: OutputSpec;
-  readonly clock: Clock;
-  readonly now?: () => Date;
-  readonly fs?: OutputFs;
-  /** Per file. */
-  readonly limits?: Partial<OutputLimits>;
-  readonly intervals?: Partial<OutputIntervals>;
-  readonly onProblem?: (message: string) => void;
-  readonly onRecover?: (message: string) => void;
-  /** A file that asked to pause (write returned false) has room again; resume both pipes. */
-  readonly onDrain?: () => void;
-}
+};
 
 const ENDS_LINE: Line = Object.freeze({ bytes: Buffer.alloc(0), complete: true });
 
@@ -36,22 +28,14 @@ export class ProcessOutput {
   /** Combined only: the stream whose line is cut at max_line and not finished yet. */
   #openLine: OutputStream | null = null;
 
-  constructor(options: ProcessOutputOptions) {
-    const files = fileSetsOf(options.output.streams).map(
+  constructor({ name, output, ...shared }: ProcessOutputOptions) {
+    const files = fileSetsOf(output.streams).map(
       (set) =>
         new OutputFile({
-          dir: options.dir,
-          stem: stemOf(options.name, set),
-          timestamps: options.output.timestamps,
-          rotation: options.output.rotation,
-          clock: options.clock,
-          ...(options.now === undefined ? {} : { now: options.now }),
-          ...(options.fs === undefined ? {} : { fs: options.fs }),
-          ...(options.limits === undefined ? {} : { limits: options.limits }),
-          ...(options.intervals === undefined ? {} : { intervals: options.intervals }),
-          ...(options.onProblem === undefined ? {} : { onProblem: options.onProblem }),
-          ...(options.onRecover === undefined ? {} : { onRecover: options.onRecover }),
-          ...(options.onDrain === undefined ? {} : { onDrain: options.onDrain }),
+          ...shared,
+          stem: stemOf(name, set),
+          timestamps: output.timestamps,
+          rotation: output.rotation,
         }),
     );
     const [first, second] = files as [OutputFile, OutputFile | undefined];
