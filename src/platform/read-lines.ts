@@ -122,14 +122,7 @@ export function readStream(
     // The rest of a chunk already read is still delivered; the next read waits for resume.
     if (!lines.push(chunk)) stream.pause();
   });
-  return {
-    stream,
-    ended: endOf(stream, lines),
-    resume: () => {
-      lines.paused = false;
-      stream.resume();
-    },
-  };
+  return readerOf(stream, lines);
 }
 
 /**
@@ -162,16 +155,7 @@ export function readPipe(
       },
     },
   };
-  const stream = new net.Socket(options);
-  return {
-    stream,
-    ended: endOf(stream, lines),
-    resume: () => {
-      lines.paused = false;
-      // net.Socket starts reading again here even when onread stopped it (Node's own contract).
-      stream.resume();
-    },
-  };
+  return readerOf(new net.Socket(options), lines);
 }
 
 /** Node takes `onread` in the Socket constructor too (net.md), which @types/node leaves out. */
@@ -205,6 +189,21 @@ function lineFeed(name: 'stdout' | 'stderr', maxLine: number, handlers: ChildHan
     },
   );
   return feed;
+}
+
+/**
+ * The reader of `stream` fed into `lines`. resume() works for both sources: a net.Socket starts
+ * reading again even when onread stopped it (Node's own contract).
+ */
+function readerOf(stream: Readable, lines: LineFeed): OutputReader {
+  return {
+    stream,
+    ended: endOf(stream, lines),
+    resume: () => {
+      lines.paused = false;
+      stream.resume();
+    },
+  };
 }
 
 /** Resolves when the stream ends, errs or is destroyed (close without end), after the last line. */
