@@ -7,13 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/core/clock.js';
-import { Supervisor, type LogRecord } from '../../src/core/supervisor.js';
+import type { LogRecord } from '../../src/core/supervisor.js';
 import { currentFileName, rotatedFiles } from '../../src/logging/output-files.js';
-import { ProcessOutput } from '../../src/logging/process-output.js';
 import type { ProcessState } from '../../src/core/process-machine.js';
 import { PosixLauncher } from '../../src/platform/posix/launcher.js';
 import { load } from '../helpers/manifest.js';
+import { supervisorWithFiles } from '../helpers/output-supervisor.js';
 
 const EMIT = path.resolve('test/fixtures/emit.mjs');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-capture-'));
@@ -38,23 +37,7 @@ function capture(
   const manifest = load(
     `version: 1\nservice: { name: ${name} }\nlog: { dir: ${JSON.stringify(dir)}${log} }\nprocesses:\n  ${name}:\n${processYaml}`,
   );
-  const supervisor = new Supervisor(manifest, {
-    launcher: new PosixLauncher(),
-    clock: systemClock,
-    random: Math.random,
-    baseEnv: { PATH: process.env['PATH'] ?? '' },
-    readEnvFile: () => ({}),
-    echoOutput: false,
-    openOutput: (spec, m, onDrain) =>
-      new ProcessOutput({
-        dir: m.log.dir,
-        name: spec.name,
-        output: spec.output,
-        clock: systemClock,
-        onDrain,
-        onProblem: (message) => problems.push(message),
-      }),
-  });
+  const supervisor = supervisorWithFiles(manifest, new PosixLauncher(), problems);
   const records: LogRecord[] = [];
   supervisor.on('log', (r) => records.push(r));
   const onExit: ((state: ProcessState) => void)[] = [];

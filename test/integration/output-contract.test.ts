@@ -7,11 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/core/clock.js';
-import { Supervisor } from '../../src/core/supervisor.js';
-import { ProcessOutput } from '../../src/logging/process-output.js';
 import { FakeLauncher } from '../helpers/fake-launcher.js';
 import { HEAD, load } from '../helpers/manifest.js';
+import { supervisorWithFiles } from '../helpers/output-supervisor.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'corral-contract-'));
 afterAll(() => {
@@ -25,22 +23,7 @@ describe('output bytes kept past a handler call', () => {
       `${HEAD}log: { dir: ${JSON.stringify(dir)} }\nprocesses:\n  chatty: { command: x }\n`,
     );
     const launcher = new FakeLauncher();
-    const supervisor = new Supervisor(manifest, {
-      launcher,
-      clock: systemClock,
-      random: () => 0,
-      baseEnv: {},
-      readEnvFile: () => ({}),
-      echoOutput: false,
-      openOutput: (spec, m, onDrain) =>
-        new ProcessOutput({
-          dir: m.log.dir,
-          name: spec.name,
-          output: spec.output,
-          clock: systemClock,
-          onDrain,
-        }),
-    });
+    const supervisor = supervisorWithFiles(manifest, launcher);
     const exited = new Promise<void>((resolve) => {
       supervisor.on('state', (name, state) => {
         if (name === 'chatty' && state.kind === 'exited') resolve();
