@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { systemClock, type Clock, type Timer } from '../core/clock.js';
 import { currentLogFile, type LogFileSet, type RotatedFile } from './output-files.js';
-import { gzipName, isMissing, listRotated, readGzip, readPlain, tailSet } from './tail-set.js';
+import { gzipName, isMissing, listRotated, openIfPresent, readGzip, readPlain, tailSet } from './tail-set.js';
 
 const BLOCK = 64 * 1024;
 const NEWLINE = Buffer.from('\n');
@@ -61,13 +61,8 @@ export function follow(options: FollowOptions): Follower {
   let timer: Timer | null = null;
 
   const open = async (): Promise<{ handle: fs.FileHandle; ino: number; size: number } | null> => {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(file, 'r');
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
+    const handle = await openIfPresent(file);
+    if (handle === null) return null;
     const { ino, size } = await handle.stat();
     return { handle, ino, size };
   };

@@ -59,14 +59,19 @@ export async function tailSet(
   return lines;
 }
 
-async function lastLinesOfPath(file: string, n: number): Promise<Buffer[] | null> {
-  let handle: fs.FileHandle;
+/** The file opened for reading, or null when it is not there (rotated or removed meanwhile). */
+export async function openIfPresent(file: string): Promise<fs.FileHandle | null> {
   try {
-    handle = await fs.open(file, 'r');
+    return await fs.open(file, 'r');
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
   }
+}
+
+async function lastLinesOfPath(file: string, n: number): Promise<Buffer[] | null> {
+  const handle = await openIfPresent(file);
+  if (handle === null) return null;
   try {
     return await lastLinesOfHandle(handle, (await handle.stat()).size, n);
   } finally {
