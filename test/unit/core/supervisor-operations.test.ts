@@ -2,7 +2,7 @@
 // processes, a reload — driven through a fake launcher and a fake clock: which children are
 // stopped and spawned, in what order, and what each operation answers.
 import { describe, expect, it } from 'vitest';
-import { Supervisor, type LogRecord } from '../../../src/core/supervisor.js';
+import { Supervisor, type LogRecord, type SupervisorDeps } from '../../../src/core/supervisor.js';
 import { planReload } from '../../../src/reload/plan.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeLauncher } from '../../helpers/fake-launcher.js';
@@ -14,7 +14,7 @@ const STACK = `  db: { command: x }
   cache: { command: x }
 `;
 
-function setup(body: string) {
+function setup(body: string, deps: Partial<SupervisorDeps> = {}) {
   const manifest = load(`${HEAD}processes:\n${body}`);
   const launcher = new FakeLauncher();
   const clock = new FakeClock();
@@ -25,6 +25,7 @@ function setup(body: string) {
     baseEnv: {},
     readEnvFile: () => ({}),
     wallClock: () => 1_000_000 + clock.now(),
+    ...deps,
   });
   const logs: LogRecord[] = [];
   supervisor.on('log', (r) => logs.push(r));
@@ -347,15 +348,7 @@ describe('pause and resume (a service PAUSE)', () => {
 
 describe('a child that outruns its log file', () => {
   it('is said in the log, at most once a minute', async () => {
-    const manifest = load(`${HEAD}processes:\n  chatty: { command: x }\n`);
-    const launcher = new FakeLauncher();
-    const clock = new FakeClock();
-    const supervisor = new Supervisor(manifest, {
-      launcher,
-      clock,
-      random: () => 0,
-      baseEnv: {},
-      readEnvFile: () => ({}),
+    const { launcher, clock, supervisor } = setup('  chatty: { command: x }\n', {
       echoOutput: false,
       openOutput: () => ({
         write: () => false,
