@@ -115,8 +115,19 @@ export async function supervise(
       io.stderr(`corral: ${error.message}\n${error.hint === undefined ? '' : `hint: ${error.hint}\n`}`);
       return EXIT.failed;
     }
-    const supervisor = new Supervisor(manifest, {
-      launcher: hooks.launcher ?? platformLauncher(),
+    // What the Windows launcher could not do for a child (deliver Ctrl+C, Ctrl+Break or WM_CLOSE,
+    // suspend, kill what it left) goes to the log under the child's name; the stop steps go on.
+    const launcherProblem = (pid: number, message: string) => {
+      const name = supervisor.processes().find((p) => p.pid === pid)?.name;
+      log({
+        level: 'warn',
+        ...(name === undefined ? {} : { process: name }),
+        event: 'launcher',
+        message: `pid ${pid}: ${message}`,
+      });
+    };
+    const supervisor: Supervisor = new Supervisor(manifest, {
+      launcher: hooks.launcher ?? platformLauncher(launcherProblem),
       clock: systemClock,
       random: Math.random,
       baseEnv: io.env,

@@ -267,9 +267,11 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
 
   it('kills a child that ignores Ctrl+C when its step times out, and leaves none behind', async () => {
     const name = `corral-i${Date.now() % 1_000_000}`;
+    // WM_CLOSE first: a console child has no window, which the log must say (and then go on).
     const { dir, manifest } = manifestDir(
       name,
-      (d) => `  deaf:\n${child(d, 'deaf', ', "--ignore-ctrl-c", "1"')}    stop: [{ ctrl_c: 1500ms }, kill]\n`,
+      (d) =>
+        `  deaf:\n${child(d, 'deaf', ', "--ignore-ctrl-c", "1"')}    stop: [{ wm_close: 200ms }, { ctrl_c: 1500ms }, kill]\n`,
     );
     expect(corral(['install', windowsPath(manifest)]).code).toBe(0);
     installed.add(name);
@@ -286,6 +288,8 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     expect(Date.now() - stopAsked).toBeGreaterThanOrEqual(1_400);
     expect(fs.existsSync(path.join(dir, 'deaf.stopped'))).toBe(false);
     expect(processesMarked(dir)).toEqual([]);
+    const log = fs.readFileSync(path.join(dir, 'logs', `_corral.${name}.log`), 'utf8');
+    expect(log).toMatch(/ deaf +\| warn: pid \d+: WM_CLOSE: the process tree has no top-level window/);
     expect(corral(['uninstall', '--name', name]).code).toBe(0);
     installed.delete(name);
   });

@@ -152,7 +152,7 @@ export class WindowsLauncher implements ProcessLauncher {
 
   async killTree(child: Child): Promise<void> {
     const job = this.#jobs.get(child.pid);
-    if (job === undefined) return; // exited, and its job already killed what it left
+    if (job === undefined) return; // exited, and #release already killed what it left
     job.terminate();
     await untilEmpty(job, child.pid);
   }
@@ -174,14 +174,17 @@ export class WindowsLauncher implements ProcessLauncher {
     const job = this.#contain(subprocess);
     return new Promise((resolve) => {
       let timedOut = false;
+      const pid = subprocess.pid ?? 0;
       const timer = setTimeout(() => {
         timedOut = true;
-        job?.terminate();
+        if (job !== null) this.#terminate(pid, job);
       }, options.timeout);
       const done = (code: number | null, signal: string | null) => {
         clearTimeout(timer);
-        job?.terminate();
-        job?.close();
+        if (job !== null) {
+          this.#terminate(pid, job);
+          job.close();
+        }
         resolve({ code, signal, timedOut });
       };
       subprocess.once('error', () => {
@@ -231,10 +234,29 @@ export class WindowsLauncher implements ProcessLauncher {
     return job;
   }
 
+  /**
+   * The child has exited: whatever it left in its job is killed, as the POSIX launcher kills its
+   * process group, then the job is closed. Terminated explicitly, as a finished command's job is,
+   * rather than left to kill-on-close: that waits for the last handle, and one duplicated anywhere
+   * would keep the leftovers alive.
+   */
   #release(pid: number, job: Job | null): void {
     if (job === null) return;
     this.#jobs.delete(pid);
+    this.#terminate(pid, job);
     job.close();
+  }
+
+  /** TerminateJobObject, its failure reported and never thrown (it runs in exit and timer callbacks). */
+  #terminate(pid: number, job: Job): void {
+    try {
+      job.terminate();
+    } catch (error) {
+      this.options.onProblem?.(
+        pid,
+        `could not kill the processes in its job: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 }
 

@@ -66,8 +66,12 @@ class FakeJob implements Job {
     if (pid !== 'self') this.members.push(pid);
   }
 
+  /** Set: terminate() throws it, as TerminateJobObject may fail. */
+  terminateFail: Error | null = null;
+
   terminate(): void {
     this.terminations++;
+    if (this.terminateFail !== null) throw this.terminateFail;
   }
 
   activeProcesses(): number {
@@ -420,13 +424,13 @@ describe('WindowsLauncher: killTree', () => {
     await outcome;
   });
 
-  it('resolves at once for a child that has exited, terminating nothing', async () => {
+  it('resolves at once for a child that has exited, terminating nothing more', async () => {
     const { ops, launcher, start } = setUp();
     const { child, exit, exited } = await start();
     exit(0);
     await exited;
     await launcher.killTree(child);
-    expect(ops.jobOf(child).terminations).toBe(0);
+    expect(ops.jobOf(child).terminations).toBe(1); // the exit's own, not killTree's
   });
 });
 
@@ -490,16 +494,33 @@ describe('WindowsLauncher: containment', () => {
     expect(ops.jobOf(a.child)).not.toBe(ops.jobOf(b.child));
   });
 
-  it("closes a child's job once the child has exited, and no other", async () => {
+  it("kills what a child left in its job and closes the job once the child has exited, and no other's", async () => {
     const { ops, start } = setUp();
     const { child, exit, exited } = await start({ name: 'a' });
     const sibling = await start({ name: 'b' });
-    expect(ops.jobOf(child).closed).toBe(false);
+    expect(ops.jobOf(child)).toMatchObject({ terminations: 0, closed: false });
     exit(0);
     await exited;
+    // Terminated, not only closed: kill-on-close would wait for the job's last handle.
+    expect(ops.jobOf(child)).toMatchObject({ terminations: 1, closed: true });
+    expect(ops.jobOf(sibling.child)).toMatchObject({ terminations: 0, closed: false });
+    expect(ops.supervisorJob).toMatchObject({ terminations: 0, closed: false });
+  });
+
+  it('reports a job it could not terminate at exit, closes it anyway and reports the exit', async () => {
+    const { ops, problems, start } = setUp();
+    const { child, exit, exited } = await start({ name: 'a' });
+    ops.jobOf(child).terminateFail = new Error('TerminateJobObject(exit code 1) failed: Windows error 5');
+    exit(3);
+    await exited;
     expect(ops.jobOf(child).closed).toBe(true);
-    expect(ops.jobOf(sibling.child).closed).toBe(false);
-    expect(ops.supervisorJob.closed).toBe(false);
+    expect(problems).toEqual([
+      {
+        pid: child.pid,
+        message:
+          'could not kill the processes in its job: TerminateJobObject(exit code 1) failed: Windows error 5',
+      },
+    ]);
   });
 
   it('gives a program that could not start no job, and rejects with a SpawnError', async () => {
@@ -560,6 +581,32 @@ describe('WindowsLauncher: how a child is started', () => {
     expect(job?.added).toEqual([command?.pid]);
     expect(job).toMatchObject({ terminations: 1, closed: true });
     expect(command?.options.stdio).toBe('ignore');
+  });
+
+  it('reports a command whose job could not be terminated, and still resolves with its exit', async () => {
+    const ops = new FakeOps();
+    const problems: { pid: number; message: string }[] = [];
+    const launcher = new WindowsLauncher({
+      ops,
+      onProblem: (pid, message) => problems.push({ pid, message }),
+    });
+    const result = launcher.runCommand(['C:\\app\\drain.exe'], {
+      shell: false,
+      cwd: os.tmpdir(),
+      env: { ComSpec: COMSPEC },
+      timeout: 60_000,
+    });
+    const job = ops.jobs[1]; // [0] is the supervisor's
+    if (job !== undefined) job.terminateFail = new Error('TerminateJobObject failed: Windows error 5');
+    ops.children[0]?.exit(0);
+    await expect(result).resolves.toEqual({ code: 0, signal: null, timedOut: false });
+    expect(job).toMatchObject({ terminations: 1, closed: true });
+    expect(problems).toEqual([
+      {
+        pid: ops.children[0]?.pid,
+        message: 'could not kill the processes in its job: TerminateJobObject failed: Windows error 5',
+      },
+    ]);
   });
 
   it('keeps no job of a finished command: nothing is asked of its pid afterwards', async () => {
