@@ -25,6 +25,7 @@ export const diagnosticCodes = {
   E_SIZE: 'a size is malformed',
   E_VERSION: 'the manifest version is missing or not supported',
   E_VARIABLE: 'a ${VAR} reference is malformed or names an undefined variable',
+  E_NUL: 'a string holds a NUL character (a \\0 escape), which no command, path or environment can carry',
   E_COMMAND: 'a command is empty or cannot be split into arguments',
   E_SIGNAL: 'a signal name is unknown',
   E_ADDRESS: 'a tcp address is not host:port',

@@ -42,6 +42,14 @@ export function parseEnvFile(text: string): EnvFile {
       problems.push({ line, col: indent + eq + 2, message: `the value of ${key} has an unclosed quote` });
       return;
     }
+    if (value.includes('\0')) {
+      problems.push({
+        line,
+        col: indent + eq + 2,
+        message: `the value of ${key} holds a NUL byte, which no environment variable can carry`,
+      });
+      return;
+    }
     vars[key] = value;
   });
   return { vars, problems };

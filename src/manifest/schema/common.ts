@@ -49,6 +49,8 @@ export const size = (): ParsedSchema<number> =>
   });
 
 export const text = (): StringSchema => new StringSchema();
+/** Text sent as bytes (written to stdin, a request body): a NUL in it is the user's business. */
+export const byteText = (): StringSchema => new StringSchema({ allowNul: true });
 export const nonEmptyText = (): StringSchema => new StringSchema({ minLength: 1 });
 export const bool = (): BooleanSchema => new BooleanSchema();
 export const int = (min?: number, max?: number): NumberSchema =>
@@ -113,7 +115,7 @@ export class RegexSchema extends Schema<string> {
     return this.withDescription({ type: 'string', minLength: 1 });
   }
   check(node: Node | null, path: string, ctx: CheckContext): Checked<string> {
-    const value = new StringSchema({ minLength: 1 }).check(node, path, ctx);
+    const value = new StringSchema({ minLength: 1, allowNul: true }).check(node, path, ctx);
     if (value === INVALID) return INVALID;
     try {
       new RegExp(value);

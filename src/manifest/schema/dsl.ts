@@ -87,15 +87,35 @@ export function typeError(
  * The JS value of a scalar, with `${VAR}` expanded in strings. Reports a malformed or undefined
  * variable and returns INVALID. Non-scalars return undefined (the caller reports the type).
  */
-export function scalarValue(node: Node | null, path: string, ctx: CheckContext): Checked<unknown> {
+export function scalarValue(
+  node: Node | null,
+  path: string,
+  ctx: CheckContext,
+  allowNul = false,
+): Checked<unknown> {
   if (node === null) return null;
   if (!isScalar(node)) return undefined;
   const value: unknown = node.value;
   if (typeof value !== 'string') return value;
   const expanded = expandVariables(value, ctx.env);
-  if (expanded.ok) return expanded.value;
-  ctx.sink.error('E_VARIABLE', ctx.position(node), path, expanded.message, expanded.hint);
-  return INVALID;
+  if (!expanded.ok) {
+    ctx.sink.error('E_VARIABLE', ctx.position(node), path, expanded.message, expanded.hint);
+    return INVALID;
+  }
+  // A raw NUL byte never gets this far (the file is refused as not text), but a double-quoted
+  // "\0", "\x00" or "\u0000" does: no argument, path or environment value can carry one, and the
+  // spawn would fail at every start.
+  if (!allowNul && expanded.value.includes('\0')) {
+    ctx.sink.error(
+      'E_NUL',
+      ctx.position(node),
+      path,
+      'this value holds a NUL character, which no command line, path or environment variable can carry',
+      'remove the \\0, \\x00 or \\u0000 escape from the quoted string',
+    );
+    return INVALID;
+  }
+  return expanded.value;
 }
 
 // ---------------------------------------------------------------- scalars
@@ -114,6 +134,8 @@ export class StringSchema extends Schema<string> {
       readonly minLength?: number;
       readonly rule?: StringRule;
       readonly name?: string;
+      /** Text that only ever travels as bytes (stdin text, a request body, a pattern) may hold NUL. */
+      readonly allowNul?: boolean;
     } = {},
   ) {
     super();
@@ -128,7 +150,7 @@ export class StringSchema extends Schema<string> {
     return this.withDescription(s);
   }
   check(node: Node | null, path: string, ctx: CheckContext): Checked<string> {
-    const value = scalarValue(node, path, ctx);
+    const value = scalarValue(node, path, ctx, this.options.allowNul);
     if (value === INVALID) return INVALID;
     if (typeof value !== 'string') return typeError(ctx, node, path, this.expected());
     if (this.options.minLength !== undefined && value.length < this.options.minLength) {

@@ -9,7 +9,7 @@ import {
   httpUrl,
   HTTP_METHODS,
   oneOf,
-  text,
+  byteText,
   type CommandInput,
 } from './common.js';
 import {
@@ -70,7 +70,7 @@ const stopHttp = () =>
         url: req(httpUrl()),
         method: opt(oneOf(...HTTP_METHODS)),
         headers: opt(headers()),
-        body: opt(text()),
+        body: opt(byteText()),
       }),
     },
   ]);
@@ -80,7 +80,7 @@ type HttpRequest =
 
 const stdinArgument = () =>
   new UnionSchema<StdinInput>('text to write, or { text, close }', [
-    { when: 'string', schema: text() },
+    { when: 'string', schema: byteText() },
     { when: 'mapping', schema: new StdinObject() },
   ]);
 
@@ -88,7 +88,7 @@ type StdinInput = string | { text?: string; close?: boolean };
 
 /** `{ text, close }`: at least one of them, or the step would do nothing. */
 class StdinObject extends Schema<StdinInput> {
-  readonly #object = new ObjectSchema({ text: opt(text()), close: opt(bool()) });
+  readonly #object = new ObjectSchema({ text: opt(byteText()), close: opt(bool()) });
   expected(): string {
     return 'a mapping with text and/or close';
   }

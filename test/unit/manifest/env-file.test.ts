@@ -173,6 +173,24 @@ describe('parseEnvFile', () => {
       ]);
     });
 
+    it('refuses a value holding a NUL byte, raw or quoted, and keeps the other variables', () => {
+      expect(parseEnvFile('A=x\0y\nB="\0"\nC=ok')).toEqual({
+        vars: { C: 'ok' },
+        problems: [
+          {
+            line: 1,
+            col: 3,
+            message: 'the value of A holds a NUL byte, which no environment variable can carry',
+          },
+          {
+            line: 2,
+            col: 3,
+            message: 'the value of B holds a NUL byte, which no environment variable can carry',
+          },
+        ],
+      });
+    });
+
     it('does not join lines to close a quote', () => {
       expect(parseEnvFile('A="first\nsecond"\nB=ok')).toEqual({
         vars: { B: 'ok' },

@@ -281,6 +281,48 @@ processes:
   });
 });
 
+describe('NUL characters', () => {
+  it('are refused where they would reach a command line, a path or the environment', () => {
+    const { manifest, diagnostics } = check(
+      `${HEAD}processes:
+  web:
+    command: "node web.js"
+    env: { A: "x\\0y" }
+    stop: [{ command: ["stop\\x00.exe"], timeout: 5s }, kill]
+    ready: { http: { url: "http://127.0.0.1:1/", headers: { X-A: "\\u0000" } } }
+`,
+    );
+    expect(manifest).toBeNull();
+    expect(diagnostics.map((d) => `${d.line}:${d.col} ${d.code} ${d.path}`)).toEqual([
+      '6:15 E_NUL processes.web.env.A',
+      '7:24 E_NUL processes.web.stop[0].command[0]',
+      '8:66 E_NUL processes.web.ready.http.headers.X-A',
+    ]);
+  });
+
+  it('are kept in text sent as bytes: stdin text, a request body, a log pattern', () => {
+    const m = load(
+      `${HEAD}processes:
+  web:
+    command: node web.js
+    ready: { log: "^\\0READY" }
+    stop:
+      - { stdin: "quit\\0", timeout: 5s }
+      - { stdin: { text: "\\x00", close: true }, timeout: 5s }
+      - { http: { url: "http://127.0.0.1:1/", body: "a\\u0000b" }, timeout: 5s }
+      - kill
+`,
+    );
+    const web = m.processes[0];
+    expect(web?.ready?.check).toEqual({ kind: 'log', pattern: '^\0READY' });
+    expect(web?.stop.slice(0, 3)).toMatchObject([
+      { kind: 'stdin', text: 'quit\0' },
+      { kind: 'stdin', text: '\0', close: true },
+      { kind: 'http', body: 'a\0b' },
+    ]);
+  });
+});
+
 describe('every problem at once', () => {
   it('reports a type error in one process together with a cycle and an unknown dependency elsewhere', () => {
     const { manifest, diagnostics } = check(
