@@ -82,6 +82,8 @@ export interface OutputSink {
   writeBlock(stream: 'stdout' | 'stderr', bytes: Buffer): boolean;
   /** Resolves when every line written so far is in the file. */
   flush(): Promise<void>;
+  /** True while a file cannot be written: its lines wait for the disk, so an exit does not. */
+  readonly failing: boolean;
   close(): Promise<void>;
 }
 
@@ -913,9 +915,10 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
               }
               this.#later(spec.name, { kind: 'exit', generation, code, signal });
             };
-            // Every line it wrote is in its files before its exit counts (bounded: a broken disk
-            // must not hold the exit back).
-            if (output === null) report();
+            // Every line it wrote is in its files before its exit counts (bounded: a slow disk
+            // holds the exit back OUTPUT_FLUSH_MS at most, and a failing one not at all; those
+            // lines stay queued for the retry).
+            if (output === null || output.failing) report();
             else settleWithin(output.flush(), this.deps.clock, OUTPUT_FLUSH_MS, report);
           },
         },

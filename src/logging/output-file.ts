@@ -223,6 +223,14 @@ export class OutputFile {
     return this.#queue.dropped;
   }
 
+  /**
+   * True while the file cannot be opened or written (lines wait for the retry timer). Nothing
+   * waiting on flush() then gets its lines on disk any sooner than the disk recovers.
+   */
+  get failing(): boolean {
+    return this.#fault !== null;
+  }
+
   /** Resolves when every line accepted so far is written to the file (not necessarily fsynced). */
   flush(): Promise<void> {
     const target = this.#queue.accepted;

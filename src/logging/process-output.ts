@@ -77,6 +77,11 @@ export class ProcessOutput {
     return file.writeBlock(bytes);
   }
 
+  /** True while either file cannot be written (see OutputFile.failing). */
+  get failing(): boolean {
+    return this.#stdout.failing || (!this.#combined && this.#stderr.failing);
+  }
+
   flush(): Promise<void> {
     return this.#both((file) => file.flush());
   }

@@ -480,8 +480,10 @@ describe('OutputFile: faults', () => {
       }),
     });
     const lines = numbered(100);
+    expect(file.failing).toBe(false);
     expect(lines.map((text) => file.write(line(text))).every(Boolean)).toBe(true);
     await within(file.idle(), 'idle');
+    expect(file.failing).toBe(true);
     expect(problems).toEqual([
       `cannot write ${path.join(dir, 'web.log')}: ENOSPC: injected, write (free space on that disk); ` +
         'holding up to 4 MB of output in memory and retrying every 1 s',
@@ -497,6 +499,7 @@ describe('OutputFile: faults', () => {
     full = false;
     clock.advance(1000);
     await within(file.flush(), 'flush');
+    expect(file.failing).toBe(false);
     expect(fs.readFileSync(path.join(dir, 'web.log'), 'latin1')).toBe(joined(lines));
     expect(recovered).toEqual([`writing ${path.join(dir, 'web.log')} again after 31 s`]);
   });

@@ -2,7 +2,12 @@
 // processes, a reload — driven through a fake launcher and a fake clock: which children are
 // stopped and spawned, in what order, and what each operation answers.
 import { describe, expect, it } from 'vitest';
-import { Supervisor, type LogRecord, type SupervisorDeps } from '../../../src/core/supervisor.js';
+import {
+  OUTPUT_FLUSH_MS,
+  Supervisor,
+  type LogRecord,
+  type SupervisorDeps,
+} from '../../../src/core/supervisor.js';
 import { planReload } from '../../../src/reload/plan.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { FakeLauncher } from '../../helpers/fake-launcher.js';
@@ -297,6 +302,7 @@ describe('output lines', () => {
         write: (_stream, line) => written.push(line.bytes.toString('latin1')) > 0,
         writeBlock: () => true,
         flush: () => Promise.resolve(),
+        failing: false,
         close: () => Promise.resolve(),
       }),
     });
@@ -307,6 +313,67 @@ describe('output lines', () => {
     launcher.print('win', 'stdout', Buffer.from('hello from windows\r'));
     expect(written).toEqual(['hello from windows\r']);
     expect(logged.filter((r) => r.event === 'output').map((r) => r.message)).toEqual(['hello from windows']);
+  });
+});
+
+describe('an exit and the last lines of its output', () => {
+  /** One process whose output file flushes when the test says so, and fails when it says so. */
+  async function withOutput() {
+    let release: () => void = () => undefined;
+    const output = {
+      flushes: 0,
+      failing: false,
+      write: () => true,
+      writeBlock: () => true,
+      flush: () => {
+        output.flushes++;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      close: () => Promise.resolve(),
+    };
+    const s = setup('  app: { command: x, restart: { policy: never } }\n', { openOutput: () => output });
+    s.supervisor.start();
+    await settle();
+    const exit = async () => {
+      s.launcher.exit(s.launcher.pidOf('app') ?? 0, 3);
+      await settle();
+    };
+    const flushed = () => {
+      release();
+    };
+    return { ...s, output, exit, flushed };
+  }
+
+  const exitCode = (s: { supervisor: Supervisor }) =>
+    s.supervisor.processes().find((p) => p.name === 'app')?.lastExit?.code ?? null;
+
+  it('is reported once its lines are in the file', async () => {
+    const s = await withOutput();
+    await s.exit();
+    expect(s.output.flushes).toBe(1);
+    expect(exitCode(s)).toBeNull();
+    s.flushed();
+    await settle();
+    expect(exitCode(s)).toBe(3);
+  });
+
+  it('waits for a slow file OUTPUT_FLUSH_MS at most', async () => {
+    const s = await withOutput();
+    await s.exit();
+    s.clock.advance(OUTPUT_FLUSH_MS - 1);
+    await settle();
+    expect(exitCode(s)).toBeNull();
+    s.clock.advance(1);
+    await settle();
+    expect(exitCode(s)).toBe(3);
+  });
+
+  it('does not wait at all for a file that cannot be written: those lines wait for the disk', async () => {
+    const s = await withOutput();
+    s.output.failing = true;
+    await s.exit();
+    expect(exitCode(s)).toBe(3);
+    expect(s.output.flushes).toBe(0);
   });
 });
 
@@ -354,6 +421,7 @@ describe('a child that outruns its log file', () => {
         write: () => false,
         writeBlock: () => false,
         flush: () => Promise.resolve(),
+        failing: false,
         close: () => Promise.resolve(),
       }),
     });
