@@ -166,7 +166,7 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
       name,
       (d) =>
         `  db:\n${child(d, 'db')}    stop: [{ ctrl_c: 10s }, kill]\n` +
-        `  api:\n${child(d, 'api', ', "--stop-delay", "1500"')}    depends_on: { db: started }\n    stop: [{ ctrl_c: 10s }, kill]\n`,
+        `  api:\n${child(d, 'api', ', "--stop-delay", "1500", "--say", "1"')}    depends_on: { db: started }\n    stop: [{ ctrl_c: 10s }, kill]\n`,
     );
 
     const install = corral(['install', windowsPath(manifest)]);
@@ -200,6 +200,19 @@ describe.runIf(wineRequested)('corral as a Windows service under Wine', { timeou
     const log = fs.readFileSync(path.join(dir, 'logs', `_corral.${name}.log`), 'utf8');
     expect(log).toContain('the service manager asked to stop');
     expect(log).not.toMatch(/killing/);
+    // api's output, both streams in one file; its last line, written 1.5 s after Ctrl+C without a
+    // newline right before it exited, is there (with one) by the time the service reports STOPPED.
+    const apiLog = fs.readFileSync(path.join(dir, 'logs', 'api.log'), 'utf8');
+    expect(
+      apiLog
+        .split(/\r?\n/)
+        .filter((l) => l !== '')
+        .sort(),
+    ).toEqual(['BYE api', 'HELLO api', 'WARN api']);
+    expect(apiLog.endsWith('BYE api\n')).toBe(true);
+    // corral logs reads those files with the service stopped.
+    const tail = corral(['logs', '-c', windowsPath(manifest), '-n', '1', 'api']);
+    expect(tail).toMatchObject({ code: 0, output: 'BYE api\n' });
 
     const uninstall = corral(['uninstall', windowsPath(manifest)]);
     expect(uninstall.output).toContain(`uninstalled service ${name}`);

@@ -8,6 +8,8 @@
 //   <dir>/<name>.ready then.
 // --ignore-ctrl-c 1: on Ctrl+C write <dir>/<name>.ignored and run on (only a kill ends it).
 // --grandchild 1: start a child of its own (this script, named <name>-gc) that runs on.
+// --say 1: print `HELLO <name>` on stdout and `WARN <name>` on stderr once it runs, and on Ctrl+C
+//   `BYE <name>` on stdout with no newline, just before it exits (pipes are synchronous on Windows).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -23,7 +25,10 @@ process.on('SIGINT', () => {
     return;
   }
   fs.writeFileSync(path.join(dir, `${name}.stopped`), String(Date.now()));
-  setTimeout(() => process.exit(0), stopDelay);
+  setTimeout(() => {
+    if (flags.has('--say')) process.stdout.write(`BYE ${name}`);
+    process.exit(0);
+  }, stopDelay);
 });
 if (flags.has('--ready-after')) {
   setTimeout(
@@ -39,5 +44,9 @@ if (flags.has('--grandchild')) {
   spawn(process.execPath, [process.argv[1], '--dir', dir, '--name', `${name}-gc`], { stdio: 'ignore' });
 }
 fs.writeFileSync(path.join(dir, `${name}.started`), String(Date.now()));
+if (flags.has('--say')) {
+  process.stdout.write(`HELLO ${name}\n`);
+  process.stderr.write(`WARN ${name}\n`);
+}
 if (flags.has('--crash')) setTimeout(() => process.exit(1), Number(flags.get('--crash')));
 else setInterval(() => undefined, 1 << 30);
