@@ -14,6 +14,8 @@ export interface EnvFile {
   readonly problems: readonly EnvFileProblem[];
 }
 
+const NO_EQUALS = 'expected KEY=VALUE, but this line has no "=" (its text is not shown: it may be a secret)';
+
 export function parseEnvFile(text: string): EnvFile {
   const vars = Object.create(null) as Record<string, string>;
   const problems: EnvFileProblem[] = [];
@@ -25,11 +27,9 @@ export function parseEnvFile(text: string): EnvFile {
     if (body === '' || body.startsWith('#')) return;
     const eq = body.indexOf('=');
     if (eq === -1) {
-      problems.push({
-        line,
-        col: indent + 1,
-        message: `expected KEY=VALUE, got ${JSON.stringify(raw.trim())}`,
-      });
+      // The line is not echoed: in a file of secrets, a line without "=" is often a value (a
+      // multi-line one spilled over, a pasted token), and this message reaches logs.
+      problems.push({ line, col: indent + 1, message: NO_EQUALS });
       return;
     }
     const key = body.slice(0, eq).trim();
