@@ -113,6 +113,12 @@ export class Supervised {
   /** Stops (if not yet stopped) and returns the processes it started that are still alive. */
   async finish(): Promise<ProcessIdentity[]> {
     await this.supervisor.stop('test finished');
+    // A leftover SIGKILLed at its parent's exit may still be on its way out: its pipes close
+    // before it becomes a zombie, so the exit can be reported first. Alive 2 s on, it was missed.
+    const deadline = performance.now() + 2_000;
+    while (this.seen.some(isAlive) && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const left = this.seen.filter(isAlive);
     for (const who of left) process.kill(who.pid, 'SIGKILL');
     return left;
