@@ -5,7 +5,9 @@
 // everything the child starts. Both kill their processes when their last handle closes and allow no
 // breakaway, and their handles are not inheritable, so only corral holds them: whatever ends
 // corral, the supervisor job's handle closes and every descendant dies with it. A child's job is
-// what kill terminates, and what closes (killing leftovers) when the child itself has exited.
+// what kill terminates, and what is terminated (killing leftovers) and closed when the child itself
+// has exited. (Under Wine a process that a cmd.exe child starts is not held by that child's job:
+// see the README, "Nested jobs under Wine".)
 import {
   activeProcessesOf,
   assignToJob,
