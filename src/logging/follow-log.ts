@@ -7,6 +7,8 @@ import { currentLogFile, type LogFileSet, type RotatedFile } from './output-file
 import { gzipName, isMissing, listRotated, openIfPresent, readGzip, readPlain, tailSet } from './tail-set.js';
 
 const BLOCK = 64 * 1024;
+/** How long looks wait for a copied file to be emptied before taking it as emptied. */
+const COPY_WAIT_MS = 2_000;
 const NEWLINE = Buffer.from('\n');
 
 export interface FollowOptions {
@@ -110,15 +112,53 @@ export function follow(options: FollowOptions): Follower {
     baseline = upTo ?? baseline;
   };
 
-  const drain = async (handle: fs.FileHandle): Promise<void> => {
+  /** A rotated file newer than `baseline`: with the current file still ours, a copy of it. */
+  const copiedSince = async (): Promise<RotatedFile | null> => {
+    const newest = (await listRotated(dir, name, set)).at(-1) ?? null;
+    return newest !== null && isAfter(newest, baseline) ? newest : null;
+  };
+
+  /**
+   * Reads `handle` from `position` to its end. `isCurrent`: it is the file under the current name,
+   * which the writer may copy and empty at any moment; bytes read are given only if no copy had
+   * appeared by the time they were read (a copy is made before the emptying, so bytes read with
+   * none in sight are the old content); otherwise they are dropped, and the next look takes them
+   * from the copy.
+   */
+  const drain = async (handle: fs.FileHandle, isCurrent: boolean): Promise<void> => {
     for (;;) {
       const buffer = Buffer.allocUnsafe(BLOCK);
       const { bytesRead } = await handle.read(buffer, 0, BLOCK, position);
       if (bytesRead === 0) return;
+      if (isCurrent && (await copiedSince()) !== null) return;
       position += bytesRead;
       options.onData(buffer.subarray(0, bytesRead));
     }
   };
+
+  /**
+   * Whether the current file still holds what its newest copy was made from: not emptied yet (the
+   * copy may still be being written). The writer writes nothing between copying and emptying, so
+   * such a file starts as the copy does; one emptied and written again starts differently, or
+   * (lines repeating) is taken as emptied once COPY_WAIT_MS have passed.
+   */
+  const notYetEmptied = async (copy: RotatedFile, handle: fs.FileHandle): Promise<boolean> => {
+    if (copy.plain === null) return false; // compressed: emptied long ago
+    const copyHandle = await openIfPresent(path.join(dir, copy.plain));
+    if (copyHandle === null) return false;
+    try {
+      const ours = Buffer.alloc(256);
+      const theirs = Buffer.alloc(256);
+      const [a, b] = await Promise.all([handle.read(ours, 0, 256, 0), copyHandle.read(theirs, 0, 256, 0)]);
+      if (a.bytesRead === 0) return false; // emptied, nothing written since
+      if (b.bytesRead === 0) return true; // the copy has only just been begun
+      const length = Math.min(a.bytesRead, b.bytesRead);
+      return ours.subarray(0, length).equals(theirs.subarray(0, length));
+    } finally {
+      await copyHandle.close();
+    }
+  };
+  let waitingSince: number | null = null;
 
   const look = async (): Promise<void> => {
     if (current === null) {
@@ -131,17 +171,29 @@ export function follow(options: FollowOptions): Follower {
     }
     const { handle, ino } = current;
     let moved = false;
+    let present = true;
     try {
       moved = (await fs.stat(file)).ino !== ino;
     } catch (error) {
       if (!isMissing(error)) throw error; // gone for now: finish the old one, wait for the new
+      present = false;
     }
-    if ((await handle.stat()).size < position) {
+    const ours = present && !moved;
+    // Copied and emptied since the last look: it shrank, or, still under our name and inode, it has
+    // a newer rotated file beside it (and may have grown past `position` again since).
+    const copy = ours ? await copiedSince() : null;
+    if ((await handle.stat()).size < position || copy !== null) {
+      if (copy !== null && (await notYetEmptied(copy, handle))) {
+        waitingSince ??= clock.now();
+        if (clock.now() - waitingSince < COPY_WAIT_MS) return; // look again once it is emptied
+      }
+      waitingSince = null;
       const rotated = await listRotated(dir, name, set);
-      await catchUp(rotated, rotated.at(-1) ?? null, position, ino); // the copy has what we missed
+      await catchUp(rotated, rotated.at(-1) ?? null, position, ino); // the copies have what we missed
       position = 0;
     }
-    await drain(handle); // all of it: the writer closes a file before it renames it
+    // All of it (the writer closes a file before it renames it), unless it is being copied.
+    await drain(handle, ours);
     if (!moved) return;
     current = null;
     await handle.close();
@@ -149,7 +201,7 @@ export function follow(options: FollowOptions): Follower {
     await catchUp(rotated, newest, 'ours', ino);
     current = opened;
     position = 0;
-    if (opened !== null) await drain(opened.handle);
+    if (opened !== null) await drain(opened.handle, true);
   };
 
   const start = async (): Promise<void> => {

@@ -26,4 +26,17 @@ describe.runIf(wineRequested)('output files under Wine', { timeout: SCENARIO_MS 
     });
     expect(held?.['files']).toBeGreaterThan(10);
   });
+
+  // corral logs -f: its follower polls the file while the writer renames it (the follower's own
+  // handle must not block that), then, while another program holds it, copies and empties it.
+  it('follows an output file across rotations by rename and by copy, each line once and in order', async () => {
+    const r = await runScenario(wine, 'follow', SCENARIO_MS);
+    expect(r.get('follow'), JSON.stringify(r.get('follow'))).toMatchObject({
+      held: 'HELD',
+      afterRenames: true,
+      afterCopies: true,
+      problems: [],
+      errors: [],
+    });
+  });
 });

@@ -6,7 +6,7 @@ import { systemClock } from '../../../src/core/clock.js';
 import { OutputFile } from '../../../src/logging/output-file.js';
 import { follow, tailLines, type Follower } from '../../../src/logging/read-logs.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
-import { clocks, line, numbered, rotation, tempDir, within } from './output-helpers.js';
+import { clocks, errno, fsWith, line, numbered, rotation, tempDir, within } from './output-helpers.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
 
@@ -197,6 +197,30 @@ describe('follow', () => {
     await until(joined(lines));
   });
 
+  it('keeps up with a writer copying and emptying the file (a rename refused) while it polls for real', async () => {
+    const dir = folder();
+    const { follower, until } = following(dir, null);
+    await within(follower.ready, 'ready');
+    const { clock, now } = clocks();
+    const file = new OutputFile({
+      dir,
+      stem: 'web',
+      timestamps: false,
+      rotation: rotation({ size: 4096, keep: 1000 }),
+      clock,
+      now,
+      fs: fsWith({ rename: () => Promise.reject(errno('EBUSY', 'rename')) }),
+    });
+    cleanup.push(() => file.close());
+    const lines = numbered(3000);
+    for (let i = 0; i < lines.length; i += 100) {
+      for (const text_ of lines.slice(i, i + 100)) file.write(line(text_));
+      await within(file.flush(), 'flush');
+    }
+    await until(joined(lines));
+    expect(fs.readdirSync(dir).length).toBeGreaterThan(25); // it did rotate, by copying
+  });
+
   it('gives the unread end from the copy, then the top of a file that was copied and truncated', async () => {
     const dir = folder();
     const current = path.join(dir, 'web.log');
@@ -211,6 +235,56 @@ describe('follow', () => {
     pollClock.advance(100);
     await within(follower.idle(), 'a look');
     expect(received()).toBe('written before the copy, not read yet\nnew\n');
+  });
+
+  it('notices a copy and truncation even when the file has grown past where it read by the next look', async () => {
+    const dir = folder();
+    const current = path.join(dir, 'web.log');
+    fs.writeFileSync(current, 'short\n');
+    const pollClock = new FakeClock();
+    const { follower, received } = following(dir, pollClock);
+    await within(follower.ready, 'ready');
+    fs.appendFileSync(current, 'unread\n');
+    fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
+    fs.truncateSync(current, 0);
+    fs.appendFileSync(current, 'a new line longer than what was read\n');
+    pollClock.advance(100);
+    await within(follower.idle(), 'a look');
+    expect(received()).toBe('unread\na new line longer than what was read\n');
+  });
+
+  it('waits while a file is copied but not yet emptied, then goes on from the copy', async () => {
+    const dir = folder();
+    const current = path.join(dir, 'web.log');
+    fs.writeFileSync(current, 'first\n');
+    const pollClock = new FakeClock();
+    const { follower, received } = following(dir, pollClock);
+    await within(follower.ready, 'ready');
+    fs.appendFileSync(current, 'second\n');
+    fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
+    pollClock.advance(100); // a look between the copy and the truncation
+    await within(follower.idle(), 'a look');
+    fs.truncateSync(current, 0);
+    fs.appendFileSync(current, 'third, after the rotation\n');
+    pollClock.advance(100);
+    await within(follower.idle(), 'a look');
+    expect(received()).toBe('second\nthird, after the rotation\n');
+  });
+
+  it('reads on where it was when the newest rotated file is deleted (max_age), repeating nothing', async () => {
+    const dir = folder();
+    const current = path.join(dir, 'web.log');
+    const rotatedFile = path.join(dir, 'web.20261127-100000.log');
+    fs.writeFileSync(rotatedFile, 'old\n');
+    fs.writeFileSync(current, 'first\n');
+    const pollClock = new FakeClock();
+    const { follower, received } = following(dir, pollClock);
+    await within(follower.ready, 'ready');
+    fs.rmSync(rotatedFile);
+    fs.appendFileSync(current, 'second\n');
+    pollClock.advance(100);
+    await within(follower.idle(), 'a look');
+    expect(received()).toBe('second\n');
   });
 
   it('waits for a file that does not exist yet, and stops when cancelled', async () => {
