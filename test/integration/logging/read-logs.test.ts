@@ -221,53 +221,58 @@ describe('follow', () => {
     expect(fs.readdirSync(dir).length).toBeGreaterThan(25); // it did rotate, by copying
   });
 
-  it('gives the unread end from the copy, then the top of a file that was copied and truncated', async () => {
+  /**
+   * A follower started on `web.log` holding `first`, polled by hand: `look()` is one poll;
+   * `copyAside()` copies the file to a rotated name, as the writer does before emptying it.
+   */
+  async function followingByHand(first: string) {
     const dir = folder();
     const current = path.join(dir, 'web.log');
-    fs.writeFileSync(current, 'a long first line\n');
+    fs.writeFileSync(current, first);
     const pollClock = new FakeClock();
     const { follower, received } = following(dir, pollClock);
     await within(follower.ready, 'ready');
+    return {
+      current,
+      received,
+      look: async () => {
+        pollClock.advance(100);
+        await within(follower.idle(), 'a look');
+      },
+      copyAside: () => {
+        fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
+      },
+    };
+  }
+
+  it('gives the unread end from the copy, then the top of a file that was copied and truncated', async () => {
+    const { current, received, look, copyAside } = await followingByHand('a long first line\n');
     fs.appendFileSync(current, 'written before the copy, not read yet\n');
-    fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
+    copyAside();
     fs.truncateSync(current, 0);
     fs.appendFileSync(current, 'new\n');
-    pollClock.advance(100);
-    await within(follower.idle(), 'a look');
+    await look();
     expect(received()).toBe('written before the copy, not read yet\nnew\n');
   });
 
   it('notices a copy and truncation even when the file has grown past where it read by the next look', async () => {
-    const dir = folder();
-    const current = path.join(dir, 'web.log');
-    fs.writeFileSync(current, 'short\n');
-    const pollClock = new FakeClock();
-    const { follower, received } = following(dir, pollClock);
-    await within(follower.ready, 'ready');
+    const { current, received, look, copyAside } = await followingByHand('short\n');
     fs.appendFileSync(current, 'unread\n');
-    fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
+    copyAside();
     fs.truncateSync(current, 0);
     fs.appendFileSync(current, 'a new line longer than what was read\n');
-    pollClock.advance(100);
-    await within(follower.idle(), 'a look');
+    await look();
     expect(received()).toBe('unread\na new line longer than what was read\n');
   });
 
   it('waits while a file is copied but not yet emptied, then goes on from the copy', async () => {
-    const dir = folder();
-    const current = path.join(dir, 'web.log');
-    fs.writeFileSync(current, 'first\n');
-    const pollClock = new FakeClock();
-    const { follower, received } = following(dir, pollClock);
-    await within(follower.ready, 'ready');
+    const { current, received, look, copyAside } = await followingByHand('first\n');
     fs.appendFileSync(current, 'second\n');
-    fs.writeFileSync(path.join(dir, 'web.20261127-100000.log'), fs.readFileSync(current));
-    pollClock.advance(100); // a look between the copy and the truncation
-    await within(follower.idle(), 'a look');
+    copyAside();
+    await look(); // a look between the copy and the truncation
     fs.truncateSync(current, 0);
     fs.appendFileSync(current, 'third, after the rotation\n');
-    pollClock.advance(100);
-    await within(follower.idle(), 'a look');
+    await look();
     expect(received()).toBe('second\nthird, after the rotation\n');
   });
 
