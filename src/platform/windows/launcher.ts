@@ -65,13 +65,20 @@ export class WindowsLauncher implements ProcessLauncher {
 
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
     const { file, args, verbatim } = commandOf(request);
-    const subprocess = this.#ops.spawn(file, args, {
-      cwd: request.cwd,
-      env: request.env,
-      windowsHide: true,
-      windowsVerbatimArguments: verbatim,
-      stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    });
+    let subprocess: ChildProcess;
+    try {
+      subprocess = this.#ops.spawn(file, args, {
+        cwd: request.cwd,
+        env: request.env,
+        windowsHide: true,
+        windowsVerbatimArguments: verbatim,
+        stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      // Node throws what CreateProcessW said unless it is one of the few errors it reports as an
+      // event (ENOENT, EACCES, ...): "spawn UNKNOWN" for a Windows error libuv has no name for.
+      throw diagnose(request, error as NodeJS.ErrnoException);
+    }
     const job = this.#contain(subprocess);
     if (job !== null) this.#jobs.set(subprocess.pid as number, job);
     const pid = await spawned(subprocess, request);
@@ -164,13 +171,19 @@ export class WindowsLauncher implements ProcessLauncher {
       shell: options.shell,
       env: options.env,
     });
-    const subprocess = this.#ops.spawn(file, args, {
-      cwd: options.cwd,
-      env: options.env,
-      windowsHide: true,
-      windowsVerbatimArguments: verbatim,
-      stdio: 'ignore',
-    });
+    let subprocess: ChildProcess;
+    try {
+      subprocess = this.#ops.spawn(file, args, {
+        cwd: options.cwd,
+        env: options.env,
+        windowsHide: true,
+        windowsVerbatimArguments: verbatim,
+        stdio: 'ignore',
+      });
+    } catch {
+      // As a spawn error reported as an event: the command did not run (the caller says so).
+      return { code: null, signal: null, timedOut: false };
+    }
     const job = this.#contain(subprocess);
     return new Promise((resolve) => {
       let timedOut = false;

@@ -114,9 +114,12 @@ class FakeOps implements WindowsOps {
   startTime: number | null = 1_234;
   /** A program by this name fails to start (ENOENT), as a missing .exe does. */
   missing = '';
+  /** A program by this name makes spawn throw, as Node does for a Windows error libuv cannot name. */
+  unnamed = '';
   #nextPid = 101;
 
   spawn(file: string, args: readonly string[], options: SpawnOptions): ChildProcess {
+    if (file === this.unnamed) throw Object.assign(new Error('spawn UNKNOWN'), { code: 'UNKNOWN' });
     const pid = file === this.missing ? undefined : this.#nextPid++;
     const child = new FakeChild(pid, file, args, options, this);
     this.children.push(child);
@@ -531,6 +534,18 @@ describe('WindowsLauncher: containment', () => {
     await expect(failed).rejects.toMatchObject({ code: 'not-found' });
     expect(ops.jobs).toEqual([]);
   });
+
+  it('rejects with a SpawnError naming the process and program when spawn throws, and makes no job', async () => {
+    const { ops, start } = setUp();
+    ops.unnamed = 'C:\\app\\web.exe';
+    const failed = start();
+    await expect(failed).rejects.toBeInstanceOf(SpawnError);
+    await expect(failed).rejects.toMatchObject({
+      code: 'other',
+      message: 'web: command: could not start C:\\app\\web.exe: spawn UNKNOWN',
+    });
+    expect(ops.jobs).toEqual([]);
+  });
 });
 
 describe('WindowsLauncher: how a child is started', () => {
@@ -607,6 +622,24 @@ describe('WindowsLauncher: how a child is started', () => {
         message: 'could not kill the processes in its job: TerminateJobObject failed: Windows error 5',
       },
     ]);
+  });
+
+  it('resolves, without an exit code, for a command that could not start', async () => {
+    const { ops, launcher } = setUp();
+    const options = { shell: false, cwd: os.tmpdir(), env: { ComSpec: COMSPEC }, timeout: 60_000 };
+    ops.missing = 'C:\\app\\gone.exe';
+    ops.unnamed = 'C:\\app\\refused.exe';
+    await expect(launcher.runCommand([ops.missing], options)).resolves.toEqual({
+      code: null,
+      signal: null,
+      timedOut: false,
+    });
+    await expect(launcher.runCommand([ops.unnamed], options)).resolves.toEqual({
+      code: null,
+      signal: null,
+      timedOut: false,
+    });
+    expect(ops.jobs).toEqual([]);
   });
 
   it('keeps no job of a finished command: nothing is asked of its pid afterwards', async () => {
