@@ -196,7 +196,10 @@ export function startScenario(wine: Wine, name: string, args: readonly string[] 
     for (;;) {
       const all = reports();
       const found = all.find((r) => r.event === event);
-      if (found !== undefined) return found;
+      if (found !== undefined) {
+        sayRetries(name, all);
+        return found;
+      }
       const failed = all.find((r) => r.event === 'failed');
       if (failed !== undefined) throw new Error(`scenario ${name} failed: ${String(failed['message'])}`);
       if (done || Date.now() > deadline) {
@@ -209,6 +212,17 @@ export function startScenario(wine: Wine, name: string, args: readonly string[] 
     }
   };
   return { process: child, reports, waitFor, exited, output };
+}
+
+/** Prints the spawns a scenario had to try again (driver.mjs, spawnTried), so that a CI log shows them. */
+const retriesSaid = new Set<string>();
+function sayRetries(name: string, reports: readonly Report[]): void {
+  for (const r of reports.filter((report) => report.event === 'spawn-retried')) {
+    const key = `${name} ${JSON.stringify(r)}`;
+    if (retriesSaid.has(key)) continue;
+    retriesSaid.add(key);
+    console.warn(`scenario ${name}: spawn of ${String(r['name'])} tried again: ${String(r['message'])}`);
+  }
 }
 
 /** Runs a scenario to its end and returns its reports by event; throws if it did not report `done`. */
