@@ -87,7 +87,7 @@ export async function spawnRecorded(launcher, request) {
 
 /**
  * Wine's CreateProcessW now and then fails with an error Node cannot name ("spawn UNKNOWN"): once in
- * a CI run, in none of 1,100 spawns tried in a loop here. A scenario's spawns set up what it tests,
+ * a CI run, and in about one of 2,600 spawns in a loop here (the fixture child retries its own). A scenario's spawns set up what it tests,
  * so such a spawn is tried again (at most SPAWN_TRIES times) and each retry reported: the Linux side
  * prints it (wine.ts). Any other spawn error, and the last try's, is the scenario's.
  */
