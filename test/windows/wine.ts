@@ -92,6 +92,8 @@ export function stageApp(wine: Wine): Wine {
       .filter((f) => f.endsWith('.mjs'))
       .map((f) => path.join('test', 'windows', f)),
     path.join('test', 'fixtures', 'child.mjs'),
+    // "type": "module" for dist/: without it Node parses each file twice and warns.
+    'package.json',
   ].sort();
   const hash = createHash('sha256');
   for (const file of files)
