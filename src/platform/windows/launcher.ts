@@ -16,7 +16,7 @@
 // against a fake (test/unit/platform/windows-launcher.test.ts) and run for real under Wine.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { BatchArgumentError, batchCommandLine, cmdArguments, isBatchFile } from './command-line.js';
 import type { CtrlEvent } from './console-control.js';
 import { nativeOps, type Job, type WindowsOps } from './launcher-ops.js';
@@ -64,16 +64,10 @@ export class WindowsLauncher implements ProcessLauncher {
   }
 
   async spawn(request: SpawnRequest, handlers: ChildHandlers): Promise<Child> {
-    const { file, args, verbatim } = commandOf(request);
     let subprocess: ChildProcess;
     try {
-      subprocess = this.#ops.spawn(file, args, {
-        cwd: request.cwd,
-        env: request.env,
-        windowsHide: true,
-        windowsVerbatimArguments: verbatim,
-        stdio: [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-      });
+      const stdio: StdioOptions = [request.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+      subprocess = this.#start(commandOf(request), request, stdio);
     } catch (error) {
       // Node throws what CreateProcessW said unless it is one of the few errors it reports as an
       // event (ENOENT, EACCES, ...): "spawn UNKNOWN" for a Windows error libuv has no name for.
@@ -165,21 +159,10 @@ export class WindowsLauncher implements ProcessLauncher {
   }
 
   async runCommand(command: readonly string[], options: CommandOptions): Promise<CommandResult> {
-    const { file, args, verbatim } = commandOf({
-      name: 'command',
-      command,
-      shell: options.shell,
-      env: options.env,
-    });
+    const which = commandOf({ name: 'command', command, shell: options.shell, env: options.env });
     let subprocess: ChildProcess;
     try {
-      subprocess = this.#ops.spawn(file, args, {
-        cwd: options.cwd,
-        env: options.env,
-        windowsHide: true,
-        windowsVerbatimArguments: verbatim,
-        stdio: 'ignore',
-      });
+      subprocess = this.#start(which, options, 'ignore');
     } catch {
       // As a spawn error reported as an event: the command did not run (the caller says so).
       return { code: null, signal: null, timedOut: false };
@@ -204,6 +187,21 @@ export class WindowsLauncher implements ProcessLauncher {
         done(null, null);
       });
       subprocess.once('exit', done);
+    });
+  }
+
+  /** Node's spawn as every child here gets it: no window, the arguments exactly as commandOf made them. */
+  #start(
+    { file, args, verbatim }: Command,
+    where: { readonly cwd: string; readonly env: Readonly<Record<string, string>> },
+    stdio: StdioOptions,
+  ): ChildProcess {
+    return this.#ops.spawn(file, args, {
+      cwd: where.cwd,
+      env: where.env,
+      windowsHide: true,
+      windowsVerbatimArguments: verbatim,
+      stdio,
     });
   }
 
