@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { systemClock } from '../../dist/core/clock.js';
 import { Supervisor } from '../../dist/core/supervisor.js';
-import { ProcessOutput } from '../../dist/logging/process-output.js';
+import { processOutputs } from '../../dist/logging/process-output.js';
 import { platformLauncher } from '../../dist/platform/select.js';
 import { resolveManifest } from './manifests.mjs';
 import { withDeadline } from './time.mjs';
@@ -84,14 +84,7 @@ function corralSide(command, dir, rotateMb) {
     baseEnv: process.env,
     readEnvFile: () => ({}),
     echoOutput: false,
-    openOutput: (spec, m, onDrain) =>
-      new ProcessOutput({
-        dir: m.log.dir,
-        name: spec.name,
-        output: spec.output,
-        clock: systemClock,
-        onDrain,
-      }),
+    openOutput: processOutputs({ clock: systemClock }),
   });
   return async () => {
     const done = new Promise((resolve, reject) => {

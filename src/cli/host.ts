@@ -10,7 +10,7 @@ import { controlSocketPath, realManifestPath, runtimeContext } from '../control/
 import { systemClock } from '../core/clock.js';
 import { Supervisor, type LogRecord } from '../core/supervisor.js';
 import { createSupervisorLog } from '../logging/supervisor-log.js';
-import { ProcessOutput } from '../logging/process-output.js';
+import { processOutputs } from '../logging/process-output.js';
 import { parseEnvFile } from '../manifest/env-file.js';
 import { formatDiagnostic, summarize } from '../manifest/format.js';
 import { loadManifest } from '../manifest/load.js';
@@ -133,20 +133,15 @@ export async function supervise(
       baseEnv: io.env,
       readEnvFile: (envFile) => parseEnvFile(fs.readFileSync(envFile, 'utf8')).vars,
       // Each process's stdout and stderr also go to its files in log.dir, rotated.
-      openOutput: (spec, current, onDrain) =>
-        new ProcessOutput({
-          dir: current.log.dir,
-          name: spec.name,
-          output: spec.output,
-          clock: systemClock,
-          onDrain,
-          onProblem: (message) => {
-            log({ level: 'warn', process: spec.name, event: 'output-file', message });
-          },
-          onRecover: (message) => {
-            log({ level: 'info', process: spec.name, event: 'output-file', message });
-          },
-        }),
+      openOutput: processOutputs({
+        clock: systemClock,
+        onProblem: (name, message) => {
+          log({ level: 'warn', process: name, event: 'output-file', message });
+        },
+        onRecover: (name, message) => {
+          log({ level: 'info', process: name, event: 'output-file', message });
+        },
+      }),
     });
     supervisor.on('log', log);
     lock.track(supervisor);

@@ -2,7 +2,8 @@
 // one each (`separate`), as output-files.ts names them. The supervisor makes one per process, feeds
 // it the LineSplitter's lines, pauses a pipe whose write() returned false until onDrain, and closes
 // it when the process is removed or corral stops.
-import type { OutputSpec } from '../manifest/spec.js';
+import type { Clock } from '../core/clock.js';
+import type { OutputSpec, ProcessSpec, ResolvedManifest } from '../manifest/spec.js';
 import type { Line } from './line-splitter.js';
 import { fileSetsOf, stemOf } from './output-files.js';
 import { OutputFile, type OutputFileOptions } from './output-file.js';
@@ -18,6 +19,34 @@ export type ProcessOutputOptions = Omit<OutputFileOptions, 'stem' | 'timestamps'
   readonly name: string;
   readonly output: OutputSpec;
 };
+
+/** What the files of every process report, with the process's name. */
+export interface ProcessOutputsOptions {
+  readonly clock: Clock;
+  readonly onProblem?: (name: string, message: string) => void;
+  readonly onRecover?: (name: string, message: string) => void;
+}
+
+/**
+ * The Supervisor's openOutput for real files: a process's output into the current manifest's
+ * log.dir, as its output spec says.
+ */
+export function processOutputs({ clock, onProblem, onRecover }: ProcessOutputsOptions) {
+  return (spec: ProcessSpec, manifest: ResolvedManifest, onDrain: () => void): ProcessOutput =>
+    new ProcessOutput({
+      dir: manifest.log.dir,
+      name: spec.name,
+      output: spec.output,
+      clock,
+      onDrain,
+      onProblem: (message) => {
+        onProblem?.(spec.name, message);
+      },
+      onRecover: (message) => {
+        onRecover?.(spec.name, message);
+      },
+    });
+}
 
 const ENDS_LINE: Line = Object.freeze({ bytes: Buffer.alloc(0), complete: true });
 

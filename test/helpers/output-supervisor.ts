@@ -3,7 +3,7 @@
 import { systemClock } from '../../src/core/clock.js';
 import { Supervisor } from '../../src/core/supervisor.js';
 import type { ResolvedManifest } from '../../src/manifest/spec.js';
-import { ProcessOutput } from '../../src/logging/process-output.js';
+import { processOutputs } from '../../src/logging/process-output.js';
 import type { ProcessLauncher } from '../../src/platform/types.js';
 
 /** `problems` collects what the output files report (their onProblem). */
@@ -19,14 +19,6 @@ export function supervisorWithFiles(
     baseEnv: { PATH: process.env['PATH'] ?? '' },
     readEnvFile: () => ({}),
     echoOutput: false,
-    openOutput: (spec, m, onDrain) =>
-      new ProcessOutput({
-        dir: m.log.dir,
-        name: spec.name,
-        output: spec.output,
-        clock: systemClock,
-        onDrain,
-        onProblem: (message) => problems.push(message),
-      }),
+    openOutput: processOutputs({ clock: systemClock, onProblem: (_name, message) => problems.push(message) }),
   });
 }
