@@ -245,24 +245,27 @@ describe('follow', () => {
     };
   }
 
-  it('gives the unread end from the copy, then the top of a file that was copied and truncated', async () => {
-    const { current, received, look, copyAside } = await followingByHand('a long first line\n');
-    fs.appendFileSync(current, 'written before the copy, not read yet\n');
+  it.each([
+    {
+      title: 'gives the unread end from the copy, then the top of a file that was copied and truncated',
+      read: 'a long first line\n',
+      unread: 'written before the copy, not read yet\n',
+      after: 'new\n',
+    },
+    {
+      title: 'notices a copy and truncation even when the file has grown past where it read by the next look',
+      read: 'short\n',
+      unread: 'unread\n',
+      after: 'a new line longer than what was read\n',
+    },
+  ])('$title', async ({ read, unread, after }) => {
+    const { current, received, look, copyAside } = await followingByHand(read);
+    fs.appendFileSync(current, unread);
     copyAside();
     fs.truncateSync(current, 0);
-    fs.appendFileSync(current, 'new\n');
+    fs.appendFileSync(current, after);
     await look();
-    expect(received()).toBe('written before the copy, not read yet\nnew\n');
-  });
-
-  it('notices a copy and truncation even when the file has grown past where it read by the next look', async () => {
-    const { current, received, look, copyAside } = await followingByHand('short\n');
-    fs.appendFileSync(current, 'unread\n');
-    copyAside();
-    fs.truncateSync(current, 0);
-    fs.appendFileSync(current, 'a new line longer than what was read\n');
-    await look();
-    expect(received()).toBe('unread\na new line longer than what was read\n');
+    expect(received()).toBe(unread + after);
   });
 
   it('waits while a file is copied but not yet emptied, then goes on from the copy', async () => {
